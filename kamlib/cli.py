@@ -1,0 +1,130 @@
+"""The ``kam`` command: check a dataset, make sample data, render reports."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kamlib.validation import DatasetError
+
+__all__ = ["main"]
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from kamlib.dataset import load_dataset
+
+    try:
+        ds = load_dataset(args.dataset)
+    except DatasetError as exc:
+        print(exc, file=sys.stderr)
+        print("\nNothing was changed. Fix the points above and run `kam check` again.", file=sys.stderr)
+        return 1
+    summary = ds.summary()
+    present = summary[summary["present"]]
+    tx = ds.transactions
+    print(f"Dataset {ds.name!r} ({ds.source}) is valid.")
+    print(
+        f"{len(tx):,} transaction lines, {tx['account_id'].nunique():,} accounts buying, "
+        f"{tx['date'].min():%Y-%m-%d} to {tx['date'].max():%Y-%m-%d}, "
+        f"net sales {tx['amount'].sum():,.2f} {ds.currency}."
+    )
+    print(f"\n{'table':<14}{'file':<24}{'rows':>10}  date span")
+    for row in present.itertuples():
+        span = "" if row.first_date is None or str(row.first_date) == "NaT" else (
+            f"{row.first_date:%Y-%m-%d} to {row.last_date:%Y-%m-%d}"
+        )
+        print(f"{row.table:<14}{row.file:<24}{row.rows:>10,}  {span}")
+    missing = summary.loc[~summary["present"], "table"].tolist()
+    if missing:
+        print(f"\nOptional tables not given: {', '.join(missing)} (their notebook sections are skipped).")
+    for table, cols in ds.ignored_columns.items():
+        if cols:
+            print(f"Ignored columns of {table} (not in the model, not mapped): {', '.join(cols)}")
+    return 0
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from kamlib.sample import write_sample
+
+    out = write_sample(
+        args.out, accounts=args.accounts, years=args.years, seed=args.seed, end=args.end, fmt=args.format
+    )
+    print(f"Wrote the sample company ({args.accounts} accounts, {args.years} years, seed {args.seed}) to {out}")
+    return 0
+
+
+def _parse_params(items: list[str]) -> dict:
+    import yaml
+
+    params = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise SystemExit(f"kam report: -p takes NAME=VALUE, got {item!r}")
+        params[name.strip()] = yaml.safe_load(value) if value else ""
+    return params
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from kamlib.report import run_reports
+
+    try:
+        run = run_reports(
+            [Path(n) for n in args.notebooks] or None,
+            data=args.data,
+            out=args.out,
+            parameters=_parse_params(args.param),
+            timeout=args.timeout,
+        )
+    except DatasetError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"kam report: {exc}", file=sys.stderr)
+        return 2
+    for nb in run.notebooks:
+        line = f"{nb.status:>6}  {nb.seconds:6.1f} s  {nb.notebook}"
+        print(line + (f"  — {nb.error}" if nb.error else ""))
+    print(f"Reports: {run.folder / 'index.html'}")
+    return 0 if run.ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kam", description="Key Account Management kit.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="validate a dataset and summarise it")
+    check.add_argument("dataset", help="dataset folder, kam.yaml file, or 'sample'")
+    check.set_defaults(func=_cmd_check)
+
+    sample = sub.add_parser("sample", help="generate a sample company")
+    sample.add_argument("--out", required=True, help="folder to write (created)")
+    sample.add_argument("--accounts", type=int, default=300)
+    sample.add_argument("--years", type=int, default=3)
+    sample.add_argument("--seed", type=int, default=7)
+    sample.add_argument("--end", default="2026-09-30", help="last day of the history (fixed date)")
+    sample.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    sample.set_defaults(func=_cmd_sample)
+
+    report = sub.add_parser("report", help="run the notebooks and render HTML reports")
+    report.add_argument("notebooks", nargs="*", help="notebooks to run (default: all)")
+    report.add_argument("--data", default="sample", help="dataset (default: the bundled sample)")
+    report.add_argument("--out", default="reports", help="folder for dated runs (default: reports)")
+    report.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
+    report.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    report.set_defaults(func=_cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as exc:
+        print(f"kam {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,313 @@
+"""Loading a company's data into the kit's model, with validation at the edge."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from kamlib import _readers
+from kamlib.config import DatasetConfig, TableConfig, read_config
+from kamlib.paths import resolve_dataset
+from kamlib.schema import MODEL
+from kamlib.validation import DatasetError, Problem, closest, show_list
+
+__all__ = ["Dataset", "DatasetError", "load_dataset", "load_sample"]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A company's data in the kit's model: one DataFrame per table.
+
+    Attributes
+    ----------
+    name : str
+        Name of the dataset (``name:`` in kam.yaml, else the folder name).
+    source : pathlib.Path
+        The folder or YAML file it was loaded from.
+    tables : Mapping[str, pandas.DataFrame]
+        The tables present, by model name; columns as in ``docs/data-model.md``.
+    currency : str
+        Currency of money columns, e.g. ``EUR``.
+    quantity_unit : str
+        Unit of ``transactions.quantity``, e.g. ``kg``.
+    files : Mapping[str, pathlib.Path]
+        The file each table came from.
+    ignored_columns : Mapping[str, tuple of str]
+        Columns of each file that are not in the model (and not mapped), left out.
+    """
+
+    name: str
+    source: Path
+    tables: Mapping[str, pd.DataFrame]
+    currency: str = "EUR"
+    quantity_unit: str = "kg"
+    files: Mapping[str, Path] = field(default_factory=dict)
+    ignored_columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def transactions(self) -> pd.DataFrame:
+        """The invoice lines (always present)."""
+        return self.tables["transactions"]
+
+    def has(self, table: str) -> bool:
+        """Whether the dataset has ``table``."""
+        return table in self.tables
+
+    def get(self, table: str) -> pd.DataFrame | None:
+        """``table``, or None when the dataset does not have it."""
+        if table not in MODEL:
+            raise KeyError(f"{table!r} is not a table of the model; tables: {', '.join(MODEL)}")
+        return self.tables.get(table)
+
+    def missing_note(self, table: str, purpose: str = "this section") -> str:
+        """One sentence for a notebook section whose table is missing."""
+        return (
+            f"The dataset {self.name!r} has no `{table}` table, so {purpose} is skipped; "
+            f"add it in kam.yaml (see docs/data-model.md) to see it."
+        )
+
+    def summary(self) -> pd.DataFrame:
+        """One row per table of the model.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``table``, ``present`` (bool), ``file``, ``rows``, ``columns`` (model columns
+            present), ``first_date`` and ``last_date`` (span of the table's main date
+            column, where it has one), ``accounts`` (distinct ``account_id``).
+        """
+        rows = []
+        for name, spec in MODEL.items():
+            frame = self.tables.get(name)
+            date_cols = [c.name for c in spec.columns if c.type == "date"]
+            first = last = pd.NaT
+            accounts = np.nan
+            if frame is not None:
+                present_dates = [c for c in date_cols if c in frame]
+                if present_dates:
+                    first, last = frame[present_dates[0]].min(), frame[present_dates[0]].max()
+                if "account_id" in frame:
+                    accounts = frame["account_id"].nunique()
+            rows.append(
+                {
+                    "table": name,
+                    "present": frame is not None,
+                    "file": self.files[name].name if name in self.files else "",
+                    "rows": 0 if frame is None else len(frame),
+                    "columns": 0 if frame is None else len(frame.columns),
+                    "first_date": first,
+                    "last_date": last,
+                    "accounts": accounts,
+                }
+            )
+        out = pd.DataFrame(rows)
+        out["accounts"] = out["accounts"].astype("Int64")
+        return out
+
+    def fingerprint(self) -> str:
+        """SHA-256 over the dataset's files (config and tables), to tell runs apart."""
+        digest = hashlib.sha256()
+        paths = sorted({*self.files.values()} | ({self.source} if self.source.is_file() else set()))
+        if self.source.is_dir() and (self.source / "kam.yaml").is_file():
+            paths.append(self.source / "kam.yaml")
+        for path in paths:
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+        return digest.hexdigest()
+
+
+def _load_table(cfg: TableConfig) -> tuple[pd.DataFrame | None, tuple[str, ...], list[Problem]]:
+    raw, problems = _readers.read_raw(cfg)
+    if raw is None:
+        return None, (), problems
+    spec = MODEL[cfg.table]
+    found = list(raw.columns)
+    dupes = sorted({c for c in found if found.count(c) > 1})
+    if dupes:
+        problems.append(
+            Problem(
+                f"{cfg.file_label}: the header has columns more than once: {show_list(dupes)}.",
+                "rename or remove the repeated columns",
+                cfg.file_label,
+                cfg.table,
+            )
+        )
+        return None, (), problems
+    columns: dict[str, pd.Series] = {}
+    used: set[str] = set()
+    for col in spec.columns:
+        src = cfg.columns.get(col.name, col.name)
+        if src not in raw.columns:
+            if col.required or col.name in cfg.columns:
+                near = closest(src, [c for c in found if c not in used]) or closest(col.name, found)
+                what = "required column" if col.required else "mapped column"
+                mapped = f" (mapped from {src!r})" if src != col.name else ""
+                hint = (
+                    f"closest match: {near!r} — map it in kam.yaml: "
+                    f"`tables: {{{cfg.table}: {{columns: {{{col.name}: {near!r}}}}}}}`"
+                    if near
+                    else f"add the column, or map yours in kam.yaml under tables.{cfg.table}.columns"
+                )
+                problems.append(
+                    Problem(
+                        f"{cfg.file_label}: {what} `{col.name}`{mapped} is missing "
+                        f"(table `{cfg.table}`). Columns found: {show_list(found, 30)}.",
+                        hint,
+                        cfg.file_label,
+                        cfg.table,
+                        col.name,
+                    )
+                )
+            continue
+        used.add(src)
+        values, col_problems = _readers.parse_column(raw[src], col, src, cfg)
+        problems += col_problems
+        columns[col.name] = values
+        if col.required:
+            empty = values.isna().to_numpy()
+            if empty.any():
+                pos = np.flatnonzero(empty)
+                problems.append(
+                    Problem(
+                        f"{cfg.file_label}, column {src!r} ({cfg.table}.{col.name}): required "
+                        f"value missing in {_readers.rows_text(pos, _readers.row0(cfg))}.",
+                        "fill them in, or remove those rows from the export",
+                        cfg.file_label,
+                        cfg.table,
+                        col.name,
+                    )
+                )
+    if raw.empty:
+        problems.append(
+            Problem(
+                f"{cfg.file_label}: table `{cfg.table}` is empty (a header, no rows).",
+                "export the data again, or remove the table from kam.yaml",
+                cfg.file_label,
+                cfg.table,
+            )
+        )
+    ignored = tuple(c for c in found if c not in used)
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(len(raw)))
+    if spec.key and all(k in frame for k in spec.key):
+        dup = frame.duplicated(list(spec.key), keep=False).to_numpy()
+        if dup.any():
+            pos = np.flatnonzero(dup)
+            keys = frame.loc[dup, list(spec.key)].drop_duplicates()
+            shown = show_list([", ".join(map(str, k)) for k in keys.itertuples(index=False)])
+            problems.append(
+                Problem(
+                    f"{cfg.file_label}: key {' + '.join(spec.key)} of `{cfg.table}` is not unique "
+                    f"— {len(keys)} duplicated ({shown}) in {_readers.rows_text(pos, _readers.row0(cfg))}.",
+                    "each row must have its own key; remove repeated rows or fix the numbers",
+                    cfg.file_label,
+                    cfg.table,
+                    spec.key[0],
+                )
+            )
+    return frame, ignored, problems
+
+
+def _check_references(tables: dict[str, pd.DataFrame], configs: dict[str, TableConfig]) -> list[Problem]:
+    problems = []
+    for name, frame in tables.items():
+        cfg = configs[name]
+        for fk in MODEL[name].foreign_keys:
+            target = tables.get(fk.table)
+            if target is None or fk.column not in frame:
+                continue
+            key = MODEL[fk.table].key[0]
+            if key not in target:
+                continue
+            unknown = frame[fk.column].notna() & ~frame[fk.column].isin(target[key])
+            if unknown.any():
+                pos = np.flatnonzero(unknown.to_numpy())
+                ids = pd.unique(frame.loc[unknown, fk.column])
+                problems.append(
+                    Problem(
+                        f"{cfg.file_label}, column {cfg.columns.get(fk.column, fk.column)!r}: "
+                        f"{len(ids)} {fk.column} value{'s' if len(ids) != 1 else ''} of `{name}` "
+                        f"not found in `{fk.table}` ({configs[fk.table].file_label}): "
+                        f"{show_list(list(ids))} — {_readers.rows_text(pos, _readers.row0(cfg))}.",
+                        f"add the missing rows to {configs[fk.table].file_label}, or check that both "
+                        "files use the same numbering (leading zeros, prefixes)",
+                        cfg.file_label,
+                        name,
+                        fk.column,
+                    )
+                )
+    return problems
+
+
+def _load(config: DatasetConfig, source: Path, problems: list[Problem]) -> Dataset:
+    if "transactions" not in config.tables:
+        problems.append(
+            Problem(
+                f"{source}: no `transactions` table (invoice lines), the one table every dataset needs.",
+                "name its file in kam.yaml under tables.transactions, or call it transactions.csv",
+                str(source),
+                "transactions",
+            )
+        )
+    tables: dict[str, pd.DataFrame] = {}
+    ignored: dict[str, tuple[str, ...]] = {}
+    for name, cfg in config.tables.items():
+        frame, ign, table_problems = _load_table(cfg)
+        problems += table_problems
+        if frame is not None:
+            tables[name] = frame
+            ignored[name] = ign
+    problems += _check_references(tables, config.tables)
+    if problems:
+        raise DatasetError(str(source), problems)
+    tx = tables["transactions"]
+    if "margin" not in tx and "cost" in tx:
+        tables["transactions"] = tx.assign(margin=tx["amount"] - tx["cost"])
+    return Dataset(
+        name=config.name,
+        source=source,
+        tables=MappingProxyType(tables),
+        currency=config.currency,
+        quantity_unit=config.quantity_unit,
+        files=MappingProxyType({n: c.file for n, c in config.tables.items()}),
+        ignored_columns=MappingProxyType(ignored),
+    )
+
+
+def load_dataset(path: str | os.PathLike[str]) -> Dataset:
+    """Load and validate a dataset.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``"sample"`` for the bundled sample company, a folder with a ``kam.yaml``
+        (or with files named after the tables, e.g. ``transactions.csv``), or a
+        YAML file. Relative paths are looked up in the working directory, then in
+        the project folder.
+
+    Returns
+    -------
+    Dataset
+        One DataFrame per table present, with the model's column names and types.
+
+    Raises
+    ------
+    DatasetError
+        Listing every problem found (a subclass of ``ValueError``).
+    """
+    source = resolve_dataset(path)
+    config, problems = read_config(source)
+    if config is None:
+        raise DatasetError(str(path), problems)
+    return _load(config, source, problems)
+
+
+def load_sample() -> Dataset:
+    """The bundled sample company (an industrial adhesives supplier)."""
+    return load_dataset("sample")

@@ -1,0 +1,247 @@
+"""Workshop exercises: a check with specific feedback, a hint and a solution.
+
+In a notebook::
+
+    ex = exercises["busiest_month"]      # built by kamlib.course for this dataset
+    ex                                   # shows the question
+    answer = ___                         # the learner replaces ___ with code
+    ex.check(answer)                     # "not attempted", "correct" or what is wrong
+    ex.hint()
+    ex.solution()
+
+``___`` is a placeholder that lets starter code run: any arithmetic, attribute,
+call or indexing on it gives ``___`` again, and checking it reads as "not
+attempted" rather than as an error. Checks return a :class:`Feedback` object
+(rendered in the notebook) and never print.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["Exercise", "Feedback", "NotAttempted", "___"]
+
+
+class NotAttempted:
+    """The ``___`` placeholder: starter code runs, checks say "not attempted"."""
+
+    _instance: NotAttempted | None = None
+
+    def __new__(cls) -> NotAttempted:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "___"
+
+    def _self(self, *args: Any, **kwargs: Any) -> NotAttempted:
+        return self
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _self
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __pow__ = _self
+    __neg__ = __pos__ = __abs__ = __round__ = __call__ = __getitem__ = _self
+
+    def __getattr__(self, name: str) -> NotAttempted:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+#: The placeholder learners replace with their answer.
+___ = NotAttempted()
+
+
+def _contains_placeholder(value: Any) -> bool:
+    if isinstance(value, NotAttempted):
+        return True
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(isinstance(v, NotAttempted) for v in value)
+    if isinstance(value, dict):
+        return any(isinstance(v, NotAttempted) for v in value.values())
+    return False
+
+
+_STYLE = {
+    "correct": ("#e7f5ea", "#1e7b34", "✔ Correct"),
+    "incorrect": ("#fdecea", "#a4261c", "✘ Not yet"),
+    "not attempted": ("#f2f2f2", "#555555", "… Not attempted"),
+}
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The result of checking an answer.
+
+    Attributes
+    ----------
+    exercise : str
+        Key of the exercise.
+    status : {"correct", "incorrect", "not attempted"}
+    message : str
+        What is right or wrong, as specific as the check can be.
+    """
+
+    exercise: str
+    status: str
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.status == "correct"
+
+    def __str__(self) -> str:
+        return f"{_STYLE[self.status][2]}: {self.message}"
+
+    def _repr_html_(self) -> str:
+        bg, fg, label = _STYLE[self.status]
+        return (
+            f'<div style="background:{bg};color:{fg};padding:.5em .8em;border-left:4px solid {fg}">'
+            f"<b>{label}</b> — {html.escape(self.message)}</div>"
+        )
+
+
+@dataclass(frozen=True)
+class Text:
+    """A hint, solution or question, shown as Markdown in a notebook."""
+
+    title: str
+    body: str
+    code: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.title}\n{self.body}"
+
+    def _repr_markdown_(self) -> str:
+        body = f"```python\n{self.body}\n```" if self.code else self.body
+        return f"**{self.title}**\n\n{body}"
+
+
+def _same(answer: Any, expected: Any, rtol: float) -> bool:
+    if isinstance(expected, bool):
+        return isinstance(answer, bool) and answer == expected
+    if isinstance(expected, int | float) and not isinstance(expected, bool):
+        try:
+            a = float(answer)
+        except (TypeError, ValueError):
+            return False
+        return math.isclose(a, float(expected), rel_tol=rtol, abs_tol=1e-9)
+    if isinstance(expected, str):
+        return isinstance(answer, str) and answer.strip().lower() == expected.strip().lower()
+    if isinstance(expected, set | frozenset):
+        try:
+            return set(answer) == set(expected)
+        except TypeError:
+            return False
+    if isinstance(expected, pd.DataFrame | pd.Series):
+        try:
+            pd.testing.assert_frame_equal(
+                pd.DataFrame(answer).reset_index(drop=True),
+                pd.DataFrame(expected).reset_index(drop=True),
+                check_dtype=False,
+                rtol=rtol,
+            )
+        except (AssertionError, TypeError, ValueError):
+            return False
+        return True
+    try:
+        return bool(answer == expected)
+    except (TypeError, ValueError):
+        return False
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: a question, the expected answer and the feedback rules.
+
+    Parameters
+    ----------
+    key : str
+        Short identifier, e.g. ``"busiest_month"``.
+    question : str
+        What the learner is asked (Markdown).
+    expected : Any
+        The right answer, computed from the dataset the notebook runs on.
+    hint_text : str
+        A nudge that does not give the answer away.
+    solution_code : str
+        Python code whose last assignment ``answer = …`` gives the right answer.
+    mistakes : tuple of (callable, str)
+        Typical wrong answers: a predicate on the (normalised) answer and the
+        specific feedback it earns, e.g. ``(lambda a: a == lowest, "you sorted ascending")``.
+    normalise : callable, optional
+        Applied to the answer before comparing (e.g. turn ``"2025-03"`` into a month).
+    rtol : float
+        Relative tolerance for numbers.
+    """
+
+    key: str
+    question: str
+    expected: Any
+    hint_text: str
+    solution_code: str
+    mistakes: tuple[tuple[Callable[[Any], bool], str], ...] = field(default=())
+    normalise: Callable[[Any], Any] | None = None
+    rtol: float = 1e-6
+
+    def check(self, answer: Any) -> Feedback:
+        """Check ``answer``; returns :class:`Feedback` (truthy when correct)."""
+        if _contains_placeholder(answer):
+            return Feedback(self.key, "not attempted", "replace ___ with your answer and run the cell again.")
+        value = answer
+        if self.normalise is not None:
+            try:
+                value = self.normalise(answer)
+            except (TypeError, ValueError) as exc:
+                return Feedback(
+                    self.key, "incorrect", f"could not read your answer {answer!r} ({exc}); {self.hint_text}"
+                )
+        if _same(value, self.expected, self.rtol):
+            return Feedback(self.key, "correct", f"{self._shown(value)} is right.")
+        for predicate, message in self.mistakes:
+            try:
+                hit = bool(predicate(value))
+            except (TypeError, ValueError, KeyError, AttributeError):
+                hit = False
+            if hit:
+                return Feedback(self.key, "incorrect", message)
+        kind = type(self.expected).__name__
+        if isinstance(self.expected, int | float) and not isinstance(value, int | float):
+            return Feedback(self.key, "incorrect", f"the answer is a number; you gave a {type(value).__name__}.")
+        return Feedback(
+            self.key, "incorrect", f"{self._shown(value)} is not it (the answer is a {kind}). Try the hint."
+        )
+
+    @staticmethod
+    def _shown(value: Any) -> str:
+        text = repr(value)
+        return text if len(text) <= 60 else text[:57] + "…"
+
+    def show(self) -> Text:
+        """The question."""
+        return Text(f"Exercise: {self.key}", self.question)
+
+    def _repr_markdown_(self) -> str:
+        return self.show()._repr_markdown_()
+
+    def hint(self) -> Text:
+        """The hint."""
+        return Text("Hint", self.hint_text)
+
+    def solution(self) -> Text:
+        """The solution code."""
+        return Text("Solution", self.solution_code, code=True)
