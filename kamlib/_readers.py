@@ -19,6 +19,7 @@ from kamlib.validation import SHOW, Problem, closest, show_list
 _EXCEL = (".xlsx", ".xlsm", ".xls")
 _PARQUET = (".parquet", ".pq")
 _DAY_FIRST = re.compile(r"^\d{1,2}([./-])\d{1,2}\1\d{2,4}$")
+_MANGLED = re.compile(r"^.+\.\d+$")
 _COMMA_DECIMAL = re.compile(r"^[-+]?[\d.\s']*\d,\d+$")
 
 
@@ -118,7 +119,23 @@ def read_raw(cfg: TableConfig) -> tuple[pd.DataFrame | None, list[Problem]]:
             )
         ]
     frame.columns = [str(c).strip() for c in frame.columns]
+    # pandas renames a repeated header "amount" to "amount.1": report it instead
+    repeated = sorted({c.rsplit(".", 1)[0] for c in frame.columns if _MANGLED.match(c) and c.rsplit(".", 1)[0] in frame.columns})
+    if repeated:
+        return None, [
+            Problem(
+                f"{label}: the header has columns more than once: {show_list(repeated)}.",
+                "rename or remove the repeated columns",
+                label,
+                cfg.table,
+            )
+        ]
     return frame, []
+
+
+def blank(series: pd.Series) -> pd.Series:
+    """Cells that are empty (missing, or only spaces)."""
+    return _text(series).isna()
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -132,12 +149,14 @@ def _text(series: pd.Series) -> pd.Series:
     return out.astype(object)
 
 
-def _problem(cfg, col: Column, src: str, bad: np.ndarray, values: pd.Series, what: str, hint: str):
+def _problem(cfg, col: Column, src: str, bad: np.ndarray, values: pd.Series, what, hint: str):
+    """``what`` is a phrase, or (singular, plural): ("not a date", "not dates")."""
     shown = show_list(list(values.iloc[bad[:SHOW]]))
     n = len(bad)
+    singular, plural = (what, what) if isinstance(what, str) else what
     return Problem(
         f"{cfg.file_label}, column {src!r} ({cfg.table}.{col.name}): {n} "
-        f"{'value is' if n == 1 else 'values are'} {what} — "
+        f"{'value is ' + singular if n == 1 else 'values are ' + plural} — "
         f"{rows_text(bad, row0(cfg))}: {shown}.",
         hint,
         cfg.file_label,
@@ -244,14 +263,14 @@ def parse_column(
         if bad.any():
             pos = np.flatnonzero(bad.to_numpy())
             samples = [str(v) for v in series.iloc[pos[:SHOW]]]
-            problems.append(_problem(cfg, col, src, pos, series, "not numbers", _number_hint(samples, cfg)))
+            problems.append(_problem(cfg, col, src, pos, series, ("not a number", "not numbers"), _number_hint(samples, cfg)))
             values = values.where(~bad)
         if col.type == "integer":
             fractional = values.notna() & (values % 1 != 0)
             if fractional.any():
                 pos = np.flatnonzero(fractional.to_numpy())
                 problems.append(
-                    _problem(cfg, col, src, pos, series, "not whole numbers", "this column counts whole units")
+                    _problem(cfg, col, src, pos, series, ("not a whole number", "not whole numbers"), "this column counts whole units")
                 )
                 values = values.where(~fractional)
             values = values.round().astype("Int64")
@@ -273,7 +292,7 @@ def parse_column(
         if bad.any():
             pos = np.flatnonzero(bad.to_numpy())
             samples = [str(v) for v in series.iloc[pos[:SHOW]]]
-            problems.append(_problem(cfg, col, src, pos, series, "not dates", _date_hint(samples, cfg)))
+            problems.append(_problem(cfg, col, src, pos, series, ("not a date", "not dates"), _date_hint(samples, cfg)))
         return values, problems
     if col.type == "boolean":
         values, bad = _parse_bool(series, cfg)
@@ -281,7 +300,7 @@ def parse_column(
             pos = np.flatnonzero(bad.to_numpy())
             problems.append(
                 _problem(
-                    cfg, col, src, pos, series, "not yes/no values",
+                    cfg, col, src, pos, series, ("not a yes/no value", "not yes/no values"),
                     f"accepted: {', '.join(cfg.true_values)} / {', '.join(cfg.false_values)}; "
                     "add yours with `true_values:` / `false_values:` in kam.yaml",
                 )

@@ -24,6 +24,9 @@ def _month(value) -> pd.Period:
 def start_here_exercises(transactions: pd.DataFrame, *, as_of: pd.Timestamp) -> dict[str, Exercise]:
     """Exercises of ``00_start_here``.
 
+    The solutions use the notebook's names: ``tx`` (the invoice lines),
+    ``as_of_date`` (the reference date) and ``pd``.
+
     Parameters
     ----------
     transactions : pandas.DataFrame
@@ -57,12 +60,13 @@ def start_here_exercises(transactions: pd.DataFrame, *, as_of: pd.Timestamp) -> 
         ),
         expected=active,
         hint_text=(
-            "Keep the lines with `date > as_of - 12 months` and `date <= as_of`, "
-            "then count the distinct values of `account_id` (`.nunique()`)."
+            "Keep the lines with `date > as_of_date - 12 months` and `date <= as_of_date` "
+            "(`pd.DateOffset(months=12)`), then count the distinct values of `account_id` "
+            "(`.nunique()`)."
         ),
         solution_code=(
-            "start = as_of - pd.DateOffset(months=12)\n"
-            "last12 = transactions[(transactions['date'] > start) & (transactions['date'] <= as_of)]\n"
+            "start = as_of_date - pd.DateOffset(months=12)\n"
+            "last12 = tx[(tx['date'] > start) & (tx['date'] <= as_of_date)]\n"
             "answer = last12['account_id'].nunique()"
         ),
         mistakes=(
@@ -83,11 +87,11 @@ def start_here_exercises(transactions: pd.DataFrame, *, as_of: pd.Timestamp) -> 
         ),
         expected=best,
         hint_text=(
-            "Group the lines by month (`transactions['date'].dt.to_period('M')`), sum `amount`, "
+            "Group the lines by month (`tx['date'].dt.to_period('M')`), sum `amount`, "
             "and take the label of the largest value (`.idxmax()`)."
         ),
         solution_code=(
-            "by_month = transactions.groupby(transactions['date'].dt.to_period('M'))['amount'].sum()\n"
+            "by_month = tx[tx['date'] <= as_of_date].groupby(tx['date'].dt.to_period('M'))['amount'].sum()\n"
             "answer = str(by_month.idxmax())"
         ),
         mistakes=(

@@ -129,17 +129,6 @@ def _load_table(cfg: TableConfig) -> tuple[pd.DataFrame | None, tuple[str, ...],
         return None, (), problems
     spec = MODEL[cfg.table]
     found = list(raw.columns)
-    dupes = sorted({c for c in found if found.count(c) > 1})
-    if dupes:
-        problems.append(
-            Problem(
-                f"{cfg.file_label}: the header has columns more than once: {show_list(dupes)}.",
-                "rename or remove the repeated columns",
-                cfg.file_label,
-                cfg.table,
-            )
-        )
-        return None, (), problems
     columns: dict[str, pd.Series] = {}
     used: set[str] = set()
     for col in spec.columns:
@@ -171,7 +160,7 @@ def _load_table(cfg: TableConfig) -> tuple[pd.DataFrame | None, tuple[str, ...],
         problems += col_problems
         columns[col.name] = values
         if col.required:
-            empty = values.isna().to_numpy()
+            empty = _readers.blank(raw[src]).to_numpy()  # unparseable values are reported above
             if empty.any():
                 pos = np.flatnonzero(empty)
                 problems.append(
@@ -220,8 +209,8 @@ def _check_references(tables: dict[str, pd.DataFrame], configs: dict[str, TableC
         cfg = configs[name]
         for fk in MODEL[name].foreign_keys:
             target = tables.get(fk.table)
-            if target is None or fk.column not in frame:
-                continue
+            if target is None or target.empty or fk.column not in frame:
+                continue  # a missing or empty table is reported on its own
             key = MODEL[fk.table].key[0]
             if key not in target:
                 continue

@@ -122,6 +122,7 @@ class Text:
     title: str
     body: str
     code: bool = False
+    fold: bool = True
 
     def __str__(self) -> str:
         return f"{self.title}\n{self.body}"
@@ -129,6 +130,14 @@ class Text:
     def _repr_markdown_(self) -> str:
         body = f"```python\n{self.body}\n```" if self.code else self.body
         return f"**{self.title}**\n\n{body}"
+
+    def _repr_html_(self) -> str | None:
+        """Folded: a learner opens it on purpose, even after "Run all"."""
+        if not self.fold:
+            return None
+        body = html.escape(self.body)
+        body = f"<pre>{body}</pre>" if self.code else f"<p>{body}</p>"
+        return f"<details><summary><b>{html.escape(self.title)}</b> (click to open)</summary>{body}</details>"
 
 
 def _same(answer: Any, expected: Any, rtol: float) -> bool:
@@ -233,7 +242,7 @@ class Exercise:
 
     def show(self) -> Text:
         """The question."""
-        return Text(f"Exercise: {self.key}", self.question)
+        return Text(f"Exercise: {self.key}", self.question, fold=False)
 
     def _repr_markdown_(self) -> str:
         return self.show()._repr_markdown_()

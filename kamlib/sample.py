@@ -157,7 +157,7 @@ def _accounts(rng, n: int, start: pd.Timestamp, end: pd.Timestamp, n_months: int
     stem = np.char.add(_NAME_A[combo // len(_NAME_B)], _NAME_B[combo % len(_NAME_B)])
     stem = np.char.capitalize(stem.astype(str))
     suffix = np.where(idx >= len(combos), np.char.add(" ", (idx // len(combos) + 1).astype(str)), "")
-    legal = pd.Series(country).map(_LEGAL).to_numpy()
+    legal = pd.Series(country).map(_LEGAL).to_numpy(dtype=str)
     name = np.char.add(np.char.add(np.char.add(stem, suffix), " "), legal)
     region = pd.Series(country).map(_REGION).to_numpy()
     flat = np.array([m for names in _MANAGERS.values() for m in names])
@@ -170,11 +170,14 @@ def _accounts(rng, n: int, start: pd.Timestamp, end: pd.Timestamp, n_months: int
     group = np.where(is_multinational, _pick(rng, np.array(["Vantor Group", "Helix Holding", "Orion Industries", "Meridian Group"]), n), "")
 
     pattern = _pick(rng, np.array(["regular", "fluctuating", "sporadic"]), n, [0.38, 0.34, 0.28])
-    pattern = np.where((rank <= n * 0.1) & (pattern == "sporadic"), "fluctuating", pattern)
+    # large accounts buy steadily: no sporadic buyers among the top fifth, mostly regular at the top
+    pattern = np.where((rank <= n * 0.2) & (pattern == "sporadic"), "fluctuating", pattern)
+    pattern = np.where((rank <= n * 0.1) & (rng.random(n) < 0.5), "regular", pattern)
 
     # lifecycle, in month indices of the history (0 .. n_months-1)
     first_month = np.zeros(n, dtype=int)
     new = rng.random(n) < 0.09
+    size = np.where(new, size * 0.4, size)  # new accounts start small and grow
     first_month = np.where(new, rng.integers(n_months - 12, n_months - 2, n), first_month)
     joined_during = (~new) & (rng.random(n) < 0.08)
     first_month = np.where(joined_during, rng.integers(1, n_months - 12, n), first_month)
@@ -292,7 +295,7 @@ def _transactions(rng, accounts, state, products, start, n_months):
     ).codes
     # yearly revenue potential per account: lognormal sizes scaled to a 25 M EUR company
     base_month = size / size.sum() * 25_000_000 * (n / 300) / 12
-    growth = rng.normal(0.03, 0.12, n)
+    growth = rng.normal(0.02, 0.10, n)
     growth = np.where(state["first_month"] > n_months - 14, np.abs(growth) + 0.25, growth)
 
     acc = np.repeat(np.arange(n), n_months)
@@ -367,7 +370,8 @@ def _transactions(rng, accounts, state, products, start, n_months):
     )
     days_in = np.where(order_month == n_months - 1, 28, days_in)
     order_date = _business_day(month_start[order_month] + (rng.random(len(order_am)) * days_in).astype(int))
-    order_date = np.maximum(order_date, month_start[order_month])
+    early = order_date < month_start[order_month]  # rolled back into the previous month
+    order_date = np.where(early, np.busday_offset(month_start[order_month], 0, roll="forward"), order_date)
 
     order_rank = np.argsort(order_date, kind="stable")
     invoice_no = np.empty(len(order_am), dtype=np.int64)
@@ -393,7 +397,7 @@ def _transactions(rng, accounts, state, products, start, n_months):
     ratio = notes["quantity"].to_numpy() / lines["quantity"].to_numpy()[ret]
     notes["amount"] = np.round(lines["amount"].to_numpy()[ret] * ratio, 2)
     notes["cost"] = np.round(lines["cost"].to_numpy()[ret] * ratio, 2)
-    end_day = month_start[-1] + 27
+    end_day = np.busday_offset(month_start[-1] + 27, 0, roll="backward")
     notes["date"] = np.minimum(
         _business_day(notes["date"].to_numpy().astype("datetime64[D]") + rng.integers(5, 40, len(ret))),
         end_day,
