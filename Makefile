@@ -22,7 +22,7 @@ report: $(STAMP)  ## render every notebook on the bundled sample into reports/<t
 
 test: $(STAMP)  ## lint, unit tests, every notebook executed (nbval) and papermill runs
 	$(BIN)/ruff check kamlib tests benchmarks
-	$(BIN)/pytest --nbval-lax tests notebooks
+	$(BIN)/pytest --nbval-lax --nbval-current-env tests notebooks
 
 lab: $(STAMP)  ## open JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks/
@@ -34,7 +34,7 @@ sample: $(STAMP)  ## regenerate the bundled sample company
 test-oldest:
 	$(PYTHON) -m venv .venv-oldest
 	.venv-oldest/bin/python -m pip install --quiet -c .ci/constraints-oldest.txt -e ".[test]"
-	.venv-oldest/bin/pytest --nbval-lax -p no:cacheprovider tests notebooks
+	.venv-oldest/bin/pytest --nbval-lax --nbval-current-env -p no:cacheprovider tests notebooks
 
 clean:
 	rm -rf $(VENV) .venv-oldest .pytest_cache .ruff_cache .hypothesis exports

@@ -16,10 +16,12 @@ from kamlib.config import TableConfig
 from kamlib.schema import Column
 from kamlib.validation import SHOW, Problem, closest, show_list
 
+_ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "utf8": "UTF-8"}
 _EXCEL = (".xlsx", ".xlsm", ".xls")
 _PARQUET = (".parquet", ".pq")
 _DAY_FIRST = re.compile(r"^\d{1,2}([./-])\d{1,2}\1\d{2,4}$")
 _MANGLED = re.compile(r"^.+\.\d+$")
+_DOT_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(\.\d{3})+(,\d+)?$")
 _COMMA_DECIMAL = re.compile(r"^[-+]?[\d.\s']*\d,\d+$")
 
 
@@ -101,7 +103,7 @@ def read_raw(cfg: TableConfig) -> tuple[pd.DataFrame | None, list[Problem]]:
     except UnicodeDecodeError as exc:
         return None, [
             Problem(
-                f"{label}: cannot be read as {cfg.encoding} (byte {exc.start}: "
+                f"{label}: cannot be read as {_ENCODING_NAMES.get(cfg.encoding, cfg.encoding)} (byte {exc.start}: "
                 f"{exc.object[exc.start:exc.start + 1]!r}).",
                 "files saved by Excel on Windows are often Latin-1: set `encoding: latin-1` "
                 "(or cp1252) for this table in kam.yaml",
@@ -110,10 +112,13 @@ def read_raw(cfg: TableConfig) -> tuple[pd.DataFrame | None, list[Problem]]:
             )
         ]
     except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, ValueError, ImportError) as exc:
+        detail = " ".join(str(exc).replace("Error tokenizing data. C error: ", "").split())
         return None, [
             Problem(
-                f"{label}: cannot be read as a table ({type(exc).__name__}: {exc}).",
-                "check `delimiter:`, `skip_rows:` and that the file is the format its name says",
+                f"{label}: cannot be read as a table ({detail}).",
+                "lines with a different number of fields usually mean title lines above the header "
+                "(set `skip_rows:` to their number) or a wrong `delimiter:`; also check that the file "
+                "is the format its name says",
                 label,
                 cfg.table,
             )
@@ -167,6 +172,11 @@ def _problem(cfg, col: Column, src: str, bad: np.ndarray, values: pd.Series, wha
 
 
 def _number_hint(samples: list[str], cfg: TableConfig) -> str:
+    if any(_DOT_THOUSANDS.match(s) for s in samples) and not cfg.thousands:
+        return (
+            'these look like numbers with dots between thousands ("1.500", "185.000.000"): '
+            'set `thousands: "."` (and `decimal: ","`) for this table in kam.yaml'
+        )
     if any(_COMMA_DECIMAL.match(s) for s in samples):
         return (
             'these look like decimal commas ("1.234,56"): set `decimal: ","` and '
@@ -193,6 +203,10 @@ def _parse_number(series: pd.Series, cfg: TableConfig) -> tuple[pd.Series, pd.Se
     if cfg.decimal != ".":
         cleaned = cleaned.str.replace(cfg.decimal, ".", regex=False)
     parsed = pd.to_numeric(cleaned.astype(object), errors="coerce")
+    if cfg.decimal != "." and not cfg.thousands:
+        # with decimal commas, a dot can only be a thousands separator nobody declared:
+        # "1.500" must not silently become 1.5
+        parsed = parsed.where(~text.astype("string").str.contains(".", regex=False).fillna(False).astype(bool))
     values = native.where(~is_text, parsed).astype(float)
     bad = text.notna() & values.isna()
     return values, bad
@@ -201,6 +215,13 @@ def _parse_number(series: pd.Series, cfg: TableConfig) -> tuple[pd.Series, pd.Se
 def _parse_date(series: pd.Series, cfg: TableConfig) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_datetime64_any_dtype(series):
         out = series
+    elif cfg.file.suffix.lower() in _EXCEL:
+        # Excel date cells arrive as datetimes; only cells typed as text follow date_format
+        is_text = series.map(lambda v: isinstance(v, str))
+        native = pd.to_datetime(series.where(~is_text), errors="coerce")
+        text = _text(series.where(is_text))
+        parsed = pd.to_datetime(text, format=cfg.date_format or "ISO8601", errors="coerce")
+        out = native.where(~is_text, parsed)
     else:
         text = series.where(series.isna(), series.astype(str).str.strip())
         text = text.where(text != "", np.nan)
@@ -233,6 +254,8 @@ def _parse_bool(series: pd.Series, cfg: TableConfig) -> tuple[pd.Series, pd.Seri
     out = pd.Series(pd.NA, index=series.index, dtype="boolean")
     out[text.isin(cfg.true_values).fillna(False).astype(bool)] = True
     out[text.isin(cfg.false_values).fillna(False).astype(bool)] = False
+    if "" in cfg.false_values:  # "X or empty" flags: an empty cell means no
+        out[text.isna().to_numpy()] = False
     bad = text.notna() & out.isna()
     return out, bad.astype(bool)
 
@@ -314,8 +337,9 @@ def parse_column(
             problems.append(
                 _problem(
                     cfg, col, src, pos, series, f"not one of {', '.join(col.values)}",
-                    f"values found: {show_list(found, 10)}; translate them in kam.yaml, e.g. "
-                    f"`values: {{{col.name}: {{{found[0]!r}: {col.values[0]}}}}}`",
+                    f"values found: {show_list(found, 10)}; translate each to one of the model's "
+                    f"values in kam.yaml under this table, e.g. "
+                    f"`values: {{{col.name}: {{{found[0]!r}: <{' | '.join(col.values)}>}}}}`",
                 )
             )
         return values, problems

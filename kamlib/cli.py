@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -23,9 +24,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     summary = ds.summary()
     present = summary[summary["present"]]
     tx = ds.transactions
+    n_acc = tx["account_id"].nunique()
     print(f"Dataset {ds.name!r} ({ds.source}) is valid.")
     print(
-        f"{len(tx):,} transaction lines, {tx['account_id'].nunique():,} accounts buying, "
+        f"{len(tx):,} transaction line{'s' if len(tx) != 1 else ''}, "
+        f"{n_acc:,} account{'s' if n_acc != 1 else ''} buying, "
         f"{tx['date'].min():%Y-%m-%d} to {tx['date'].max():%Y-%m-%d}, "
         f"net sales {tx['amount'].sum():,.2f} {ds.currency}."
     )
@@ -62,7 +65,10 @@ def _parse_params(items: list[str]) -> dict:
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise SystemExit(f"kam report: -p takes NAME=VALUE, got {item!r}")
-        params[name.strip()] = yaml.safe_load(value) if value else ""
+        parsed = yaml.safe_load(value) if value else ""
+        if isinstance(parsed, dt.date):  # -p as_of=2026-09-30 stays the text the notebook expects
+            parsed = value
+        params[name.strip()] = parsed
     return params
 
 

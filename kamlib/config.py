@@ -55,6 +55,25 @@ _TABLE_KEYS = _READ_KEYS | {"file", "columns", "values"}
 _ALIASES = {alias: t.name for t in MODEL.values() for alias in t.aliases}
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML as people write it: ``yes``, ``no``, ``on``, ``off``, ``ja`` stay text.
+
+    PyYAML follows YAML 1.1, where unquoted ``yes``/``no`` are booleans; in
+    ``true_values: [yes, ja]`` that would silently turn "yes" into "true". Only
+    ``true`` and ``false`` are booleans here (as in YAML 1.2).
+    """
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
+}
+for _first in "tTfF":
+    _Loader.yaml_implicit_resolvers.setdefault(_first, []).insert(
+        0, ("tag:yaml.org,2002:bool", __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"))
+    )
+
+
 @dataclass(frozen=True)
 class TableConfig:
     """How to read one table."""
@@ -211,7 +230,7 @@ def _by_convention(root: Path) -> DatasetConfig:
             if found:
                 tables[name] = TableConfig(name, found[0], found[0].name)
                 break
-    return DatasetConfig(name=root.name, root=root, tables=tables)
+    return DatasetConfig(name=root.resolve().name, root=root, tables=tables)
 
 
 def read_config(path: Path) -> tuple[DatasetConfig | None, list[Problem]]:
@@ -240,13 +259,23 @@ def read_config(path: Path) -> tuple[DatasetConfig | None, list[Problem]]:
         ]
     label = str(yaml_path)
     try:
-        raw = yaml.safe_load(yaml_path.read_text(encoding="utf-8-sig")) or {}
+        raw = yaml.load(yaml_path.read_text(encoding="utf-8-sig"), Loader=_Loader) or {}  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as exc:
-        return None, [Problem(f"{label}: not valid YAML ({exc}).", "check indentation", label)]
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return None, [
+            Problem(
+                f"{label}: not valid YAML{at} ({what}).",
+                'put quotes around values with special characters, e.g. `decimal: ","`, '
+                '`delimiter: ";"`, `date_format: "%d.%m.%Y"`; indent with spaces, not tabs',
+                label,
+            )
+        ]
     if not isinstance(raw, dict):
         return None, [Problem(f"{label}: expected settings (key: value), found {type(raw).__name__}.", "", label)]
     problems = _unknown_keys(raw, _TOP_KEYS, "the top level", label)
-    root = yaml_path.parent
+    root = yaml_path.parent.resolve()
     defaults, p = _read_options(raw.get("defaults") or {}, label, "defaults")
     problems += p
     problems += _unknown_keys(raw.get("defaults") or {}, _READ_KEYS, "defaults", label)

@@ -18,7 +18,10 @@ def _month(value) -> pd.Period:
     """A month from '2025-03', a Timestamp, a Period or a date."""
     if isinstance(value, pd.Period):
         return value.asfreq("M")
-    return pd.Timestamp(value).to_period("M")
+    stamp = pd.Timestamp(value) if value is not None else pd.NaT
+    if pd.isna(stamp):
+        raise ValueError("that is not a month; write it like '2025-03'")
+    return stamp.to_period("M")
 
 
 def start_here_exercises(transactions: pd.DataFrame, *, as_of: pd.Timestamp) -> dict[str, Exercise]:

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import html
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["Exercise", "Feedback", "NotAttempted", "___"]
@@ -45,8 +47,12 @@ class NotAttempted:
         return self
 
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _self
-    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __pow__ = _self
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = _self
+    __mod__ = __rmod__ = __pow__ = __rpow__ = __divmod__ = __rdivmod__ = _self
+    __matmul__ = __rmatmul__ = __and__ = __rand__ = __or__ = __ror__ = __invert__ = _self
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = _self
     __neg__ = __pos__ = __abs__ = __round__ = __call__ = __getitem__ = _self
+    __hash__ = object.__hash__
 
     def __getattr__(self, name: str) -> NotAttempted:
         if name.startswith("__"):
@@ -140,15 +146,16 @@ class Text:
         return f"<details><summary><b>{html.escape(self.title)}</b> (click to open)</summary>{body}</details>"
 
 
+def _is_number(value: Any) -> bool:
+    """A real number (Python or NumPy), not a bool and not text."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+
+
 def _same(answer: Any, expected: Any, rtol: float) -> bool:
     if isinstance(expected, bool):
         return isinstance(answer, bool) and answer == expected
-    if isinstance(expected, int | float) and not isinstance(expected, bool):
-        try:
-            a = float(answer)
-        except (TypeError, ValueError):
-            return False
-        return math.isclose(a, float(expected), rel_tol=rtol, abs_tol=1e-9)
+    if _is_number(expected):
+        return _is_number(answer) and math.isclose(float(answer), float(expected), rel_tol=rtol, abs_tol=1e-9)
     if isinstance(expected, str):
         return isinstance(answer, str) and answer.strip().lower() == expected.strip().lower()
     if isinstance(expected, set | frozenset):
@@ -215,7 +222,7 @@ class Exercise:
         if self.normalise is not None:
             try:
                 value = self.normalise(answer)
-            except (TypeError, ValueError) as exc:
+            except Exception as exc:  # a learner's answer can be anything
                 return Feedback(
                     self.key, "incorrect", f"could not read your answer {answer!r} ({exc}); {self.hint_text}"
                 )
@@ -224,12 +231,12 @@ class Exercise:
         for predicate, message in self.mistakes:
             try:
                 hit = bool(predicate(value))
-            except (TypeError, ValueError, KeyError, AttributeError):
+            except Exception:  # a predicate that cannot judge this answer does not apply
                 hit = False
             if hit:
                 return Feedback(self.key, "incorrect", message)
         kind = type(self.expected).__name__
-        if isinstance(self.expected, int | float) and not isinstance(value, int | float):
+        if _is_number(self.expected) and not _is_number(value):
             return Feedback(self.key, "incorrect", f"the answer is a number; you gave a {type(value).__name__}.")
         return Feedback(
             self.key, "incorrect", f"{self._shown(value)} is not it (the answer is a {kind}). Try the hint."

@@ -8,8 +8,8 @@ Every notebook writes its tables through :func:`export_table`, which
 * neutralises text cells that begin with ``=``, ``+``, ``-``, ``@`` (or a tab or
   carriage return) by prefixing an apostrophe, so that an account named
   ``=HYPERLINK(...)`` is shown as text and never runs as a formula;
-* writes each file completely or not at all (a temporary file, renamed into
-  place only when it is complete).
+* writes its files completely or not at all (temporary files, renamed into
+  place only when all of them are complete), readable as any new file.
 """
 
 from __future__ import annotations
@@ -52,21 +52,50 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         s = out[col]
-        if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            cats = pd.Series(s.cat.categories, dtype=object)
+            fixed = fix(cats)
+            if not fixed.equals(cats):
+                out[col] = s.astype(object).map(dict(zip(cats, fixed, strict=True)))
+        elif pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
             out[col] = fix(s)
     out.columns = fix(pd.Series(list(out.columns), dtype=object)).tolist()
     return out
 
 
-def _atomic_write(path: Path, write) -> None:
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _temp_beside(path: Path) -> Path:
+    """An empty temporary file next to ``path``, with the permissions a new file gets."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; colleagues on a shared server need to read
+    return Path(tmp)
+
+
+_ILLEGAL_XLSX = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+
+
+def _check_xlsx_text(frame: pd.DataFrame) -> None:
+    """Excel cannot store control characters; say where they are instead of failing midway."""
+    problems = []
+    for col in frame.columns:
+        s = frame[col]
+        if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
+            bad = s.map(lambda v: isinstance(v, str)) & s.astype(str).str.contains(_ILLEGAL_XLSX, regex=True)
+            if bad.any():
+                rows = ", ".join(map(str, list(s.index[bad.to_numpy()])[:5]))
+                problems.append(f"column {col!r} (rows {rows})")
+    if problems:
+        raise ValueError(
+            "text with control characters cannot be written to .xlsx: " + "; ".join(problems)
+            + ". Remove them (e.g. df[col].str.replace(r'[\\x00-\\x1f]', ' ', regex=True)) "
+            "or export CSV only."
+        )
 
 
 def export_table(
@@ -112,18 +141,27 @@ def export_table(
     folder = resolve_output(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     safe = neutralise_formulas(frame.reset_index() if index else frame)
-    written = []
-    for fmt in formats:
-        path = folder / f"{name}.{fmt}"
-        if fmt == "csv":
-            _atomic_write(
-                path,
-                lambda p: safe.to_csv(p, index=False, sep=delimiter, encoding="utf-8-sig", lineterminator="\r\n"),
-            )
-        else:
-            _atomic_write(path, lambda p: _write_xlsx(safe, p, name))
-        written.append(path)
-    return written
+    if "xlsx" in formats:
+        _check_xlsx_text(safe)
+    # all files of one call are written to temporary files first, and renamed into place
+    # only when every one is complete: a failure leaves the folder as it was
+    targets = [folder / f"{name}.{fmt}" for fmt in formats]
+    temps: list[Path] = []
+    try:
+        for fmt, target in zip(formats, targets, strict=True):
+            tmp = _temp_beside(target)
+            temps.append(tmp)
+            if fmt == "csv":
+                safe.to_csv(tmp, index=False, sep=delimiter, encoding="utf-8-sig", lineterminator="\r\n")
+            else:
+                _write_xlsx(safe, tmp, name)
+        for tmp, target in zip(temps, targets, strict=True):
+            os.replace(tmp, target)
+    except BaseException:
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
+        raise
+    return targets
 
 
 def _write_xlsx(frame: pd.DataFrame, path: Path, sheet: str) -> None:

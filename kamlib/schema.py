@@ -377,3 +377,22 @@ def render_markdown() -> str:
             out.append(f"\nMust match (where that table is present): {refs}.")
         out.append("")
     return "\n".join(out)
+
+
+_START = "<!-- generated from kamlib/schema.py: do not edit by hand; tests/test_docs.py checks it -->\n"
+_END = "<!-- end of generated part -->\n"
+
+
+def update_doc(text: str) -> str:
+    """``text`` (docs/data-model.md) with its generated part replaced by :func:`render_markdown`."""
+    head, _, rest = text.partition(_START)
+    _, _, tail = rest.partition(_END)
+    return head + _START + render_markdown() + _END + tail
+
+
+if __name__ == "__main__":  # python -m kamlib.schema docs/data-model.md
+    import sys
+    from pathlib import Path
+
+    doc = Path(sys.argv[1])
+    doc.write_text(update_doc(doc.read_text(encoding="utf-8")), encoding="utf-8")

@@ -106,9 +106,9 @@ def test_accounts_text_numbers_and_flags(ds):
     # Händler: ja/nein.
     assert bool(acc.loc["10014", "is_distributor"]) is True
     assert bool(acc.loc["10010", "is_distributor"]) is False
-    # Konzern: X/empty; empty stays unknown.
+    # Konzern: X/empty; with "" among the false values, empty means no.
     assert bool(acc.loc["10010", "is_multinational"]) is True
-    assert pd.isna(acc.loc["10011", "is_multinational"])
+    assert bool(acc.loc["10011", "is_multinational"]) is False
     # Referenzkunde: J/N, via true_values/false_values.
     assert bool(acc.loc["10010", "is_prestige"]) is True
     assert bool(acc.loc["10011", "is_prestige"]) is False
@@ -183,8 +183,8 @@ def test_forgotten_encoding(tmp_path):
     _drop_setting(folder, "encoding: latin-1")
     err = _load_error(folder)
     msg = str(err)
-    assert "Umsatz.csv: cannot be read as utf-8-sig (byte 263: b'\\xfc')" in msg
-    assert "Kunden.csv: cannot be read as utf-8-sig" in msg
+    assert "Umsatz.csv: cannot be read as UTF-8 (byte 263: b'\\xfc')" in msg
+    assert "Kunden.csv: cannot be read as UTF-8" in msg
     assert "set `encoding: latin-1`" in msg
     assert {p.file for p in err.problems} == {"Umsatz.csv", "Kunden.csv"}
 

@@ -217,11 +217,6 @@ def test_bad_name_message_shows_the_name(frame, tmp_path):
 
 
 @pytest.mark.skipif(os.name == "nt", reason="POSIX permissions")
-@pytest.mark.xfail(
-    strict=True,
-    reason="kamlib bug: tempfile.mkstemp creates 0600 files and os.replace keeps that mode, "
-    "so exports are unreadable by colleagues on a shared server (umask ignored)",
-)
 def test_exported_files_follow_umask(frame, tmp_path):
     reference = tmp_path / "reference.txt"
     reference.write_text("x")
@@ -230,12 +225,6 @@ def test_exported_files_follow_umask(frame, tmp_path):
         assert stat.S_IMODE(path.stat().st_mode) == expected_mode
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="kamlib bug: a categorical text column with a formula-like value makes "
-    "neutralise_formulas raise (the apostrophe-prefixed value is not a category)",
-)
 def test_categorical_text_is_neutralised(tmp_path):
     frame = pd.DataFrame({"segment": pd.Categorical(["=1+2", "Key", "=1+2"])})
     out = neutralise_formulas(frame)
@@ -306,13 +295,21 @@ def test_failed_write_keeps_previous_good_files(frame, tmp_path, monkeypatch):
     assert folder_files(tmp_path) == ["t.csv", "t.xlsx"]
 
 
-def test_csv_is_written_before_a_failing_xlsx(frame, tmp_path, monkeypatch):
-    """Each file is all-or-nothing; files of one call are not a transaction."""
+def test_a_failing_xlsx_also_withholds_the_csv(frame, tmp_path, monkeypatch):
+    """The files of one call are all written or none: no CSV without its xlsx."""
     monkeypatch.setattr(export_module, "_write_xlsx", _partial_xlsx)
     with pytest.raises(OSError):
         export_table(frame, "t", out_dir=tmp_path)
-    assert folder_files(tmp_path) == ["t.csv"]
-    assert len(read_csv_rows(tmp_path / "t.csv")) == len(ACCOUNTS) + 1
+    assert folder_files(tmp_path) == []
+
+
+def test_control_characters_are_refused_before_writing(tmp_path):
+    frame = pd.DataFrame({"note": ["fine", "bell\x07here"]})
+    with pytest.raises(ValueError, match=r"control characters cannot be written to .xlsx: column 'note' \(rows 1\)"):
+        export_table(frame, "t", out_dir=tmp_path)
+    assert folder_files(tmp_path) == []
+    (path,) = export_table(frame, "t", out_dir=tmp_path, formats=("csv",))
+    assert "bell\x07here" in path.read_text(encoding="utf-8-sig")
 
 
 # ---------------------------------------------------------------- properties

@@ -283,7 +283,7 @@ def test_folder_without_transactions(make_dataset):
 def test_latin1_file_read_as_utf8_hints_encoding(make_dataset):
     data = ACCOUNTS.replace("Alpha GmbH", "Müller GmbH").encode("latin-1")
     (msg,) = problems_of(make_dataset({"transactions.csv": TRANSACTIONS, "accounts.csv": data}))
-    assert "accounts.csv: cannot be read as utf-8-sig" in msg and "encoding: latin-1" in msg
+    assert "accounts.csv: cannot be read as UTF-8" in msg and "encoding: latin-1" in msg
 
 
 def test_wrong_excel_sheet_lists_sheets(make_dataset):
@@ -322,3 +322,75 @@ def test_sample_is_valid_and_has_every_table():
     ds = kamlib.load_sample()
     assert ds.summary()["present"].all()
     assert ds.transactions["account_id"].isin(ds.get("accounts")["account_id"]).all()
+
+
+# --- readings that must not be silently wrong ------------------------------------
+
+
+def test_yes_no_words_in_kam_yaml_stay_words(make_dataset):
+    acc = "account_id,is_prestige,is_distributor\nA1,yes,on\nA2,nein,off\nA3,ja,no\n"
+    root = make_dataset(
+        {"transactions.csv": TRANSACTIONS, "accounts.csv": acc},
+        """\
+        tables:
+          transactions: transactions.csv
+          accounts:
+            file: accounts.csv
+            true_values: [yes, ja, on]
+            false_values: [no, nein, off]
+        """,
+    )
+    flags = load_dataset(root).get("accounts").set_index("account_id")
+    assert flags["is_prestige"].tolist() == [True, False, True]
+    assert flags["is_distributor"].tolist() == [True, False, False]
+
+
+def test_decimal_comma_without_thousands_refuses_dotted_numbers(make_dataset):
+    tx = "account_id;date;amount;quantity\nA1;2025-01-31;1500,00;1.500\nA1;2025-02-28;12,5;2\n"
+    root = make_dataset({"tx.csv": tx}, 'tables:\n  transactions: {file: tx.csv, decimal: ","}\n')
+    (msg,) = problems_of(root)
+    assert "column 'quantity' (transactions.quantity): 1 value is not a number — row 2: '1.500'" in msg
+    assert 'set `thousands: "."`' in msg
+
+
+def test_blank_counts_as_false_when_listed(make_dataset):
+    acc = "account_id,is_multinational\nA1,X\nA2,\nA3,\n"
+    root = make_dataset(
+        {"transactions.csv": TRANSACTIONS, "accounts.csv": acc},
+        """\
+        tables:
+          transactions: transactions.csv
+          accounts: {file: accounts.csv, true_values: [x], false_values: [""]}
+        """,
+    )
+    assert load_dataset(root).get("accounts")["is_multinational"].tolist() == [True, False, False]
+
+
+def test_excel_date_cells_ignore_date_format_text_cells_follow_it(make_dataset):
+    root = make_dataset({})
+    frame = pd.DataFrame(
+        {
+            "account_id": ["A1", "A1"],
+            "date": [pd.Timestamp("2025-01-31"), "15.02.2025"],  # a real date cell and a text cell
+            "amount": [10.0, 20.0],
+        }
+    )
+    frame.to_excel(root / "tx.xlsx", index=False)
+    (root / "kam.yaml").write_text(
+        'defaults: {date_format: "%d.%m.%Y"}\ntables:\n  transactions: tx.xlsx\n', encoding="utf-8"
+    )
+    dates = load_dataset(root).transactions["date"].dt.strftime("%Y-%m-%d").tolist()
+    assert dates == ["2025-01-31", "2025-02-15"]
+
+
+def test_invalid_yaml_says_where_and_how_to_quote(make_dataset, good_files):
+    root = make_dataset(good_files, "tables:\n  transactions:\n    file: transactions.csv\n    date_format: %d.%m.%Y\n")
+    (msg,) = problems_of(root)
+    assert "kam.yaml: not valid YAML at line 4" in msg
+    assert 'date_format: "%d.%m.%Y"' in msg
+
+
+def test_dataset_named_after_its_folder_even_when_given_as_dot(make_dataset, good_files, monkeypatch):
+    root = make_dataset(good_files, folder="acme-export")
+    monkeypatch.chdir(root)
+    assert load_dataset(".").name == "acme-export"

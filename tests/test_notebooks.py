@@ -1,0 +1,136 @@
+"""Notebook conventions, and the notebooks run headless with non-default parameters.
+
+nbval executes every notebook as committed (``pytest --nbval-lax notebooks``);
+these tests add papermill runs on other data and check how notebooks are kept.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+
+import kamlib
+from kamlib.sample import write_sample
+
+NOTEBOOKS = sorted((kamlib.project_root() / "notebooks").glob("*.ipynb"))
+IDS = [p.name for p in NOTEBOOKS]
+
+
+def _cells(path: Path):
+    return nbformat.read(path, as_version=4).cells
+
+
+def test_there_are_notebooks():
+    assert "00_start_here.ipynb" in IDS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_committed_without_outputs(path):
+    for cell in _cells(path):
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, cell.source[:60]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_one_parameters_cell_with_commented_literal_parameters(path):
+    cells = [c for c in _cells(path) if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, "exactly one cell tagged 'parameters'"
+    source = cells[0].source
+    tree = ast.parse(source)
+    names = []
+    for node in tree.body:
+        assert isinstance(node, ast.AnnAssign), f"parameters are annotated assignments: {ast.unparse(node)}"
+        ast.literal_eval(node.value)  # a literal: no derived values in the parameters cell
+        names.append(node.target.id)
+        line = source.splitlines()[node.lineno - 1]
+        assert "#" in line, f"parameter {node.target.id} needs a comment saying what it is"
+    assert "data" in names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_exercise_cells_are_tagged(path):
+    for cell in _cells(path):
+        uses_exercise = "___" in cell.source or ".check(" in cell.source or "exercises[" in cell.source
+        if cell.cell_type == "code" and uses_exercise:
+            assert "exercise" in cell.metadata.get("tags", []), cell.source[:60]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_paths_come_from_kamlib(path):
+    for cell in _cells(path):
+        if cell.cell_type == "code":
+            assert "../" not in cell.source and "os.chdir" not in cell.source, cell.source[:60]
+
+
+def _run(path: Path, tmp_path: Path, **parameters) -> nbformat.NotebookNode:
+    out = tmp_path / f"run-{path.name}"
+    pm.execute_notebook(
+        str(path), str(out), parameters=parameters, kernel_name="python3", progress_bar=False,
+        cwd=str(tmp_path),  # not the notebooks folder: paths must not depend on it
+    )
+    return nbformat.read(out, as_version=4)
+
+
+def _text(nb) -> str:
+    parts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            parts.append(output.get("text", ""))
+            parts.extend(str(v) for k, v in output.get("data", {}).items() if k.startswith("text/"))
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def second_company(tmp_path_factory) -> Path:
+    return write_sample(tmp_path_factory.mktemp("second") / "co", accounts=60, years=2, seed=3, end="2025-06-30")
+
+
+@pytest.mark.slow
+def test_start_here_on_a_second_generated_dataset(tmp_path, second_company):
+    nb = _run(
+        kamlib.project_root() / "notebooks" / "00_start_here.ipynb",
+        tmp_path,
+        data=str(second_company),
+        as_of="2025-03-31",
+        exports=str(tmp_path / "out"),
+    )
+    text = _text(nb)
+    assert "Reference date (`as_of`): **31 Mar 2025**" in text
+    assert "Klebwerk sample (seed 3, 60 accounts, 2 years to 2025-06-30)" in text
+    assert (tmp_path / "out" / "monthly_sales.csv").is_file() and (tmp_path / "out" / "monthly_sales.xlsx").is_file()
+    monthly = (tmp_path / "out" / "monthly_sales.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert monthly[-1].startswith("2025-03-01")  # nothing after as_of
+
+
+@pytest.mark.slow
+def test_start_here_with_transactions_only(tmp_path, second_company):
+    only = tmp_path / "only-tx"
+    only.mkdir()
+    (only / "transactions.csv").write_bytes((second_company / "transactions.csv").read_bytes())
+    nb = _run(
+        kamlib.project_root() / "notebooks" / "00_start_here.ipynb", tmp_path, data=str(only), exports=str(tmp_path / "o")
+    )
+    text = _text(nb)
+    assert "has no `accounts` table, so the customer master data preview is skipped" in text
+    assert "table missing" in text
+
+
+@pytest.mark.slow
+def test_report_renders_html_without_code_or_exercises(tmp_path):
+    from kamlib.report import run_reports
+
+    run = run_reports([kamlib.project_root() / "notebooks" / "00_start_here.ipynb"], data="sample", out=tmp_path)
+    assert run.ok, run.notebooks
+    page = (run.folder / "00_start_here.html").read_text(encoding="utf-8")
+    assert "data:image/png;base64" in page  # charts embedded
+    assert "Exercise: active_accounts" not in page and "___" not in page
+    assert "ds = kamlib.load_dataset(data)" not in page  # no code
+    assert "Injected parameters" not in page
+    meta = json.loads((run.folder / "run.json").read_text())
+    assert meta["status"] == "ok" and meta["notebooks"][0]["status"] == "ok"
+    assert not list(tmp_path.glob(".incomplete-*"))
