@@ -21,7 +21,8 @@ report: $(STAMP)  ## render every notebook on the bundled sample into reports/<t
 	$(BIN)/kam report
 
 test: $(STAMP)  ## lint, unit tests, every notebook executed (nbval) and papermill runs
-	$(BIN)/ruff check kamlib tests benchmarks
+	$(BIN)/ruff check kamlib tests benchmarks conftest.py notebooks
+	$(BIN)/ruff format --check kamlib tests benchmarks conftest.py
 	$(BIN)/pytest --nbval-lax --nbval-current-env tests notebooks
 
 lab: $(STAMP)  ## open JupyterLab on the notebooks

@@ -73,7 +73,9 @@ def read_raw(cfg: TableConfig) -> tuple[pd.DataFrame | None, list[Problem]]:
         if suffix in _EXCEL:
             sheet = 0 if cfg.sheet is None else cfg.sheet
             try:
-                frame = pd.read_excel(cfg.file, sheet_name=sheet, dtype=object, skiprows=cfg.skip_rows)
+                frame = pd.read_excel(
+                    cfg.file, sheet_name=sheet, dtype=object, skiprows=cfg.skip_rows
+                )
             except ValueError as exc:
                 if "not found" not in str(exc) and "index" not in str(exc).lower():
                     raise
@@ -104,14 +106,20 @@ def read_raw(cfg: TableConfig) -> tuple[pd.DataFrame | None, list[Problem]]:
         return None, [
             Problem(
                 f"{label}: cannot be read as {_ENCODING_NAMES.get(cfg.encoding, cfg.encoding)} (byte {exc.start}: "
-                f"{exc.object[exc.start:exc.start + 1]!r}).",
+                f"{exc.object[exc.start : exc.start + 1]!r}).",
                 "files saved by Excel on Windows are often Latin-1: set `encoding: latin-1` "
                 "(or cp1252) for this table in kam.yaml",
                 label,
                 cfg.table,
             )
         ]
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, ValueError, ImportError) as exc:
+    except (
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        OSError,
+        ValueError,
+        ImportError,
+    ) as exc:
         detail = " ".join(str(exc).replace("Error tokenizing data. C error: ", "").split())
         return None, [
             Problem(
@@ -125,7 +133,13 @@ def read_raw(cfg: TableConfig) -> tuple[pd.DataFrame | None, list[Problem]]:
         ]
     frame.columns = [str(c).strip() for c in frame.columns]
     # pandas renames a repeated header "amount" to "amount.1": report it instead
-    repeated = sorted({c.rsplit(".", 1)[0] for c in frame.columns if _MANGLED.match(c) and c.rsplit(".", 1)[0] in frame.columns})
+    repeated = sorted(
+        {
+            c.rsplit(".", 1)[0]
+            for c in frame.columns
+            if _MANGLED.match(c) and c.rsplit(".", 1)[0] in frame.columns
+        }
+    )
     if repeated:
         return None, [
             Problem(
@@ -206,7 +220,9 @@ def _parse_number(series: pd.Series, cfg: TableConfig) -> tuple[pd.Series, pd.Se
     if cfg.decimal != "." and not cfg.thousands:
         # with decimal commas, a dot can only be a thousands separator nobody declared:
         # "1.500" must not silently become 1.5
-        parsed = parsed.where(~text.astype("string").str.contains(".", regex=False).fillna(False).astype(bool))
+        parsed = parsed.where(
+            ~text.astype("string").str.contains(".", regex=False).fillna(False).astype(bool)
+        )
     values = native.where(~is_text, parsed).astype(float)
     bad = text.notna() & values.isna()
     return values, bad
@@ -242,10 +258,10 @@ def _date_hint(samples: list[str], cfg: TableConfig) -> str:
         fmt = f"%d{sep}%m{sep}{year}"
         if cfg.date_format:
             return f"the values do not match date_format {cfg.date_format!r}; day-first dates like {day_first[0]!r} need {fmt!r}"
-        return f"these look like day-first dates: set `date_format: \"{fmt}\"` for this table in kam.yaml (or \"%m{sep}%d{sep}{year}\" if month comes first)"
+        return f'these look like day-first dates: set `date_format: "{fmt}"` for this table in kam.yaml (or "%m{sep}%d{sep}{year}" if month comes first)'
     if cfg.date_format:
         return f"the values do not match date_format {cfg.date_format!r} (see strftime codes: %d day, %m month, %Y year)"
-    return "dates are read as ISO (2024-01-31) unless you set `date_format:`, e.g. \"%d.%m.%Y\""
+    return 'dates are read as ISO (2024-01-31) unless you set `date_format:`, e.g. "%d.%m.%Y"'
 
 
 def _parse_bool(series: pd.Series, cfg: TableConfig) -> tuple[pd.Series, pd.Series]:
@@ -264,7 +280,9 @@ def _normalise_category(text: pd.Series) -> pd.Series:
     return text.astype("string").str.strip().str.lower().str.replace(r"[\s\-/]+", "_", regex=True)
 
 
-def _parse_category(series: pd.Series, col: Column, cfg: TableConfig) -> tuple[pd.Series, pd.Series]:
+def _parse_category(
+    series: pd.Series, col: Column, cfg: TableConfig
+) -> tuple[pd.Series, pd.Series]:
     text = _normalise_category(_text(series))
     mapping = cfg.values.get(col.name, {})
     if mapping:
@@ -286,14 +304,32 @@ def parse_column(
         if bad.any():
             pos = np.flatnonzero(bad.to_numpy())
             samples = [str(v) for v in series.iloc[pos[:SHOW]]]
-            problems.append(_problem(cfg, col, src, pos, series, ("not a number", "not numbers"), _number_hint(samples, cfg)))
+            problems.append(
+                _problem(
+                    cfg,
+                    col,
+                    src,
+                    pos,
+                    series,
+                    ("not a number", "not numbers"),
+                    _number_hint(samples, cfg),
+                )
+            )
             values = values.where(~bad)
         if col.type == "integer":
             fractional = values.notna() & (values % 1 != 0)
             if fractional.any():
                 pos = np.flatnonzero(fractional.to_numpy())
                 problems.append(
-                    _problem(cfg, col, src, pos, series, ("not a whole number", "not whole numbers"), "this column counts whole units")
+                    _problem(
+                        cfg,
+                        col,
+                        src,
+                        pos,
+                        series,
+                        ("not a whole number", "not whole numbers"),
+                        "this column counts whole units",
+                    )
                 )
                 values = values.where(~fractional)
             values = values.round().astype("Int64")
@@ -305,7 +341,12 @@ def parse_column(
                 pos = np.flatnonzero(out_of_range.to_numpy())
                 problems.append(
                     _problem(
-                        cfg, col, src, pos, series, f"{word} {limit:g}",
+                        cfg,
+                        col,
+                        src,
+                        pos,
+                        series,
+                        f"{word} {limit:g}",
                         f"{col.name} is on the scale {col.unit}: {col.description}",
                     )
                 )
@@ -315,7 +356,17 @@ def parse_column(
         if bad.any():
             pos = np.flatnonzero(bad.to_numpy())
             samples = [str(v) for v in series.iloc[pos[:SHOW]]]
-            problems.append(_problem(cfg, col, src, pos, series, ("not a date", "not dates"), _date_hint(samples, cfg)))
+            problems.append(
+                _problem(
+                    cfg,
+                    col,
+                    src,
+                    pos,
+                    series,
+                    ("not a date", "not dates"),
+                    _date_hint(samples, cfg),
+                )
+            )
         return values, problems
     if col.type == "boolean":
         values, bad = _parse_bool(series, cfg)
@@ -323,7 +374,12 @@ def parse_column(
             pos = np.flatnonzero(bad.to_numpy())
             problems.append(
                 _problem(
-                    cfg, col, src, pos, series, ("not a yes/no value", "not yes/no values"),
+                    cfg,
+                    col,
+                    src,
+                    pos,
+                    series,
+                    ("not a yes/no value", "not yes/no values"),
                     f"accepted: {', '.join(cfg.true_values)} / {', '.join(cfg.false_values)}; "
                     "add yours with `true_values:` / `false_values:` in kam.yaml",
                 )
@@ -336,7 +392,12 @@ def parse_column(
             found = sorted(set(series.iloc[pos].astype(str)))
             problems.append(
                 _problem(
-                    cfg, col, src, pos, series, f"not one of {', '.join(col.values)}",
+                    cfg,
+                    col,
+                    src,
+                    pos,
+                    series,
+                    f"not one of {', '.join(col.values)}",
                     f"values found: {show_list(found, 10)}; translate each to one of the model's "
                     f"values in kam.yaml under this table, e.g. "
                     f"`values: {{{col.name}: {{{found[0]!r}: <{' | '.join(col.values)}>}}}}`",

@@ -19,7 +19,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
         ds = load_dataset(args.dataset)
     except DatasetError as exc:
         print(exc, file=sys.stderr)
-        print("\nNothing was changed. Fix the points above and run `kam check` again.", file=sys.stderr)
+        print(
+            "\nNothing was changed. Fix the points above and run `kam check` again.",
+            file=sys.stderr,
+        )
         return 1
     summary = ds.summary()
     present = summary[summary["present"]]
@@ -34,13 +37,17 @@ def _cmd_check(args: argparse.Namespace) -> int:
     )
     print(f"\n{'table':<14}{'file':<24}{'rows':>10}  date span")
     for row in present.itertuples():
-        span = "" if row.first_date is None or str(row.first_date) == "NaT" else (
-            f"{row.first_date:%Y-%m-%d} to {row.last_date:%Y-%m-%d}"
+        span = (
+            ""
+            if row.first_date is None or str(row.first_date) == "NaT"
+            else (f"{row.first_date:%Y-%m-%d} to {row.last_date:%Y-%m-%d}")
         )
         print(f"{row.table:<14}{row.file:<24}{row.rows:>10,}  {span}")
     missing = summary.loc[~summary["present"], "table"].tolist()
     if missing:
-        print(f"\nOptional tables not given: {', '.join(missing)} (their notebook sections are skipped).")
+        print(
+            f"\nOptional tables not given: {', '.join(missing)} (their notebook sections are skipped)."
+        )
     for table, cols in ds.ignored_columns.items():
         if cols:
             print(f"Ignored columns of {table} (not in the model, not mapped): {', '.join(cols)}")
@@ -51,9 +58,16 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     from kamlib.sample import write_sample
 
     out = write_sample(
-        args.out, accounts=args.accounts, years=args.years, seed=args.seed, end=args.end, fmt=args.format
+        args.out,
+        accounts=args.accounts,
+        years=args.years,
+        seed=args.seed,
+        end=args.end,
+        fmt=args.format,
     )
-    print(f"Wrote the sample company ({args.accounts} accounts, {args.years} years, seed {args.seed}) to {out}")
+    print(
+        f"Wrote the sample company ({args.accounts} accounts, {args.years} years, seed {args.seed}) to {out}"
+    )
     return 0
 
 
@@ -130,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"kam {args.command}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `kam check … | head`: the reader left, nothing is wrong
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -70,7 +70,11 @@ _Loader.yaml_implicit_resolvers = {
 }
 for _first in "tTfF":
     _Loader.yaml_implicit_resolvers.setdefault(_first, []).insert(
-        0, ("tag:yaml.org,2002:bool", __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"))
+        0,
+        (
+            "tag:yaml.org,2002:bool",
+            __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        ),
     )
 
 
@@ -125,7 +129,9 @@ def _read_options(raw: dict[str, Any], label: str, where: str) -> tuple[dict, li
         if key in ("true_values", "false_values"):
             if not isinstance(value, list):
                 problems.append(
-                    Problem(f"{label}: {where}.{key} must be a list.", f"e.g. {key}: [ja, x]", label)
+                    Problem(
+                        f"{label}: {where}.{key} must be a list.", f"e.g. {key}: [ja, x]", label
+                    )
                 )
                 continue
             value = tuple(str(v).strip().lower() for v in value)
@@ -253,13 +259,13 @@ def read_config(path: Path) -> tuple[DatasetConfig | None, list[Problem]]:
         return None, [
             Problem(
                 f"{path}: a dataset is a folder or a .yaml file, not a {path.suffix} file.",
-                f"put the file in a folder, or write a kam.yaml naming it under tables:",
+                "put the file in a folder, or write a kam.yaml naming it under tables:",
                 str(path),
             )
         ]
     label = str(yaml_path)
     try:
-        raw = yaml.load(yaml_path.read_text(encoding="utf-8-sig"), Loader=_Loader) or {}  # noqa: S506 - a SafeLoader
+        raw = yaml.load(yaml_path.read_text(encoding="utf-8-sig"), Loader=_Loader) or {}
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
@@ -273,7 +279,11 @@ def read_config(path: Path) -> tuple[DatasetConfig | None, list[Problem]]:
             )
         ]
     if not isinstance(raw, dict):
-        return None, [Problem(f"{label}: expected settings (key: value), found {type(raw).__name__}.", "", label)]
+        return None, [
+            Problem(
+                f"{label}: expected settings (key: value), found {type(raw).__name__}.", "", label
+            )
+        ]
     problems = _unknown_keys(raw, _TOP_KEYS, "the top level", label)
     root = yaml_path.parent.resolve()
     defaults, p = _read_options(raw.get("defaults") or {}, label, "defaults")

@@ -52,7 +52,9 @@ def start_here_exercises(transactions: pd.DataFrame, *, as_of: pd.Timestamp) -> 
     best = by_amount.idxmax()
     worst = by_amount.idxmin()
     most_lines = months.size().idxmax()
-    positive_only = tx[tx["amount"] > 0].groupby(tx["date"].dt.to_period("M"))["amount"].sum().idxmax()
+    positive_only = (
+        tx[tx["amount"] > 0].groupby(tx["date"].dt.to_period("M"))["amount"].sum().idxmax()
+    )
     calendar_year = int(tx.loc[tx["date"].dt.year == as_of.year, "account_id"].nunique())
 
     active_accounts = Exercise(
@@ -73,13 +75,26 @@ def start_here_exercises(transactions: pd.DataFrame, *, as_of: pd.Timestamp) -> 
             "answer = last12['account_id'].nunique()"
         ),
         mistakes=(
-            (lambda a: a == len(last12), "you counted invoice lines; count distinct accounts with .nunique()."),
-            (lambda a: a == tx["account_id"].nunique(),
-             "you counted every account in the whole history; keep only the last 12 months."),
-            (lambda a: a == calendar_year and calendar_year != active,
-             "you took the calendar year; the window is the 12 months ending at as_of."),
-            (lambda a: a == len(last12.drop_duplicates("invoice_id")) if "invoice_id" in last12 else False,
-             "you counted invoices; count distinct accounts."),
+            (
+                lambda a: a == len(last12),
+                "you counted invoice lines; count distinct accounts with .nunique().",
+            ),
+            (
+                lambda a: a == tx["account_id"].nunique(),
+                "you counted every account in the whole history; keep only the last 12 months.",
+            ),
+            (
+                lambda a: a == calendar_year and calendar_year != active,
+                "you took the calendar year; the window is the 12 months ending at as_of.",
+            ),
+            (
+                lambda a: (
+                    a == len(last12.drop_duplicates("invoice_id"))
+                    if "invoice_id" in last12
+                    else False
+                ),
+                "you counted invoices; count distinct accounts.",
+            ),
         ),
     )
     best_month = Exercise(
@@ -98,11 +113,18 @@ def start_here_exercises(transactions: pd.DataFrame, *, as_of: pd.Timestamp) -> 
             "answer = str(by_month.idxmax())"
         ),
         mistakes=(
-            (lambda a: a == worst, "that is the weakest month: you took the minimum (or sorted ascending)."),
-            (lambda a: a == most_lines and most_lines != best,
-             "that month has the most lines, not the highest sales: sum amount instead of counting."),
-            (lambda a: a == positive_only and positive_only != best,
-             "you left out the credit notes; net sales include the negative lines."),
+            (
+                lambda a: a == worst,
+                "that is the weakest month: you took the minimum (or sorted ascending).",
+            ),
+            (
+                lambda a: a == most_lines and most_lines != best,
+                "that month has the most lines, not the highest sales: sum amount instead of counting.",
+            ),
+            (
+                lambda a: a == positive_only and positive_only != best,
+                "you left out the credit notes; net sales include the negative lines.",
+            ),
         ),
         normalise=_month,
     )

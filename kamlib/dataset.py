@@ -203,7 +203,9 @@ def _load_table(cfg: TableConfig) -> tuple[pd.DataFrame | None, tuple[str, ...],
     return frame, ignored, problems
 
 
-def _check_references(tables: dict[str, pd.DataFrame], configs: dict[str, TableConfig]) -> list[Problem]:
+def _check_references(
+    tables: dict[str, pd.DataFrame], configs: dict[str, TableConfig]
+) -> list[Problem]:
     problems = []
     for name, frame in tables.items():
         cfg = configs[name]

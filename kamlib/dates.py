@@ -55,7 +55,9 @@ def resolve_as_of(
     return stamp.normalize()
 
 
-def window(as_of: pd.Timestamp, *, months: int = 12, lag: int = 0) -> tuple[pd.Timestamp, pd.Timestamp]:
+def window(
+    as_of: pd.Timestamp, *, months: int = 12, lag: int = 0
+) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The ``months``-long window ending at ``as_of`` (``lag`` windows earlier).
 
     Returns ``(start, end)`` with ``start`` exclusive and ``end`` inclusive, so that

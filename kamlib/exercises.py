@@ -155,7 +155,9 @@ def _same(answer: Any, expected: Any, rtol: float) -> bool:
     if isinstance(expected, bool):
         return isinstance(answer, bool) and answer == expected
     if _is_number(expected):
-        return _is_number(answer) and math.isclose(float(answer), float(expected), rel_tol=rtol, abs_tol=1e-9)
+        return _is_number(answer) and math.isclose(
+            float(answer), float(expected), rel_tol=rtol, abs_tol=1e-9
+        )
     if isinstance(expected, str):
         return isinstance(answer, str) and answer.strip().lower() == expected.strip().lower()
     if isinstance(expected, set | frozenset):
@@ -217,14 +219,18 @@ class Exercise:
     def check(self, answer: Any) -> Feedback:
         """Check ``answer``; returns :class:`Feedback` (truthy when correct)."""
         if _contains_placeholder(answer):
-            return Feedback(self.key, "not attempted", "replace ___ with your answer and run the cell again.")
+            return Feedback(
+                self.key, "not attempted", "replace ___ with your answer and run the cell again."
+            )
         value = answer
         if self.normalise is not None:
             try:
                 value = self.normalise(answer)
             except Exception as exc:  # a learner's answer can be anything
                 return Feedback(
-                    self.key, "incorrect", f"could not read your answer {answer!r} ({exc}); {self.hint_text}"
+                    self.key,
+                    "incorrect",
+                    f"could not read your answer {answer!r} ({exc}); {self.hint_text}",
                 )
         if _same(value, self.expected, self.rtol):
             return Feedback(self.key, "correct", f"{self._shown(value)} is right.")
@@ -237,9 +243,13 @@ class Exercise:
                 return Feedback(self.key, "incorrect", message)
         kind = type(self.expected).__name__
         if _is_number(self.expected) and not _is_number(value):
-            return Feedback(self.key, "incorrect", f"the answer is a number; you gave a {type(value).__name__}.")
+            return Feedback(
+                self.key, "incorrect", f"the answer is a number; you gave a {type(value).__name__}."
+            )
         return Feedback(
-            self.key, "incorrect", f"{self._shown(value)} is not it (the answer is a {kind}). Try the hint."
+            self.key,
+            "incorrect",
+            f"{self._shown(value)} is not it (the answer is a {kind}). Try the hint.",
         )
 
     @staticmethod

@@ -73,7 +73,9 @@ def _temp_beside(path: Path) -> Path:
     """An empty temporary file next to ``path``, with the permissions a new file gets."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; colleagues on a shared server need to read
+    os.chmod(
+        tmp, 0o666 & ~_umask()
+    )  # mkstemp makes 0600; colleagues on a shared server need to read
     return Path(tmp)
 
 
@@ -86,13 +88,16 @@ def _check_xlsx_text(frame: pd.DataFrame) -> None:
     for col in frame.columns:
         s = frame[col]
         if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
-            bad = s.map(lambda v: isinstance(v, str)) & s.astype(str).str.contains(_ILLEGAL_XLSX, regex=True)
+            bad = s.map(lambda v: isinstance(v, str)) & s.astype(str).str.contains(
+                _ILLEGAL_XLSX, regex=True
+            )
             if bad.any():
                 rows = ", ".join(map(str, list(s.index[bad.to_numpy()])[:5]))
                 problems.append(f"column {col!r} (rows {rows})")
     if problems:
         raise ValueError(
-            "text with control characters cannot be written to .xlsx: " + "; ".join(problems)
+            "text with control characters cannot be written to .xlsx: "
+            + "; ".join(problems)
             + ". Remove them (e.g. df[col].str.replace(r'[\\x00-\\x1f]', ' ', regex=True)) "
             "or export CSV only."
         )
@@ -152,7 +157,9 @@ def export_table(
             tmp = _temp_beside(target)
             temps.append(tmp)
             if fmt == "csv":
-                safe.to_csv(tmp, index=False, sep=delimiter, encoding="utf-8-sig", lineterminator="\r\n")
+                safe.to_csv(
+                    tmp, index=False, sep=delimiter, encoding="utf-8-sig", lineterminator="\r\n"
+                )
             else:
                 _write_xlsx(safe, tmp, name)
         for tmp, target in zip(temps, targets, strict=True):

@@ -122,34 +122,100 @@ def data_quality(dataset: Dataset, *, as_of: pd.Timestamp | None = None) -> pd.D
         share = count / total if total else 0.0
         status = "ok" if count == 0 else ("warning" if share > warn_above else "note")
         rows.append(
-            {"check": check, "table": table, "count": int(count), "share": share, "status": status, "meaning": meaning}
+            {
+                "check": check,
+                "table": table,
+                "count": int(count),
+                "share": share,
+                "status": status,
+                "meaning": meaning,
+            }
         )
 
-    add("credit notes / returns", "transactions", (tx["amount"] < 0).sum(), n, 0.05,
-        "negative lines; they reduce net sales, as they should")
-    add("zero-amount lines", "transactions", (tx["amount"] == 0).sum(), n, 0.02,
-        "free samples or corrections; they count as lines but not as sales")
-    add("exact duplicate lines", "transactions", tx.duplicated().sum(), n, 0.0,
-        "identical lines twice: check the export did not repeat rows")
+    add(
+        "credit notes / returns",
+        "transactions",
+        (tx["amount"] < 0).sum(),
+        n,
+        0.05,
+        "negative lines; they reduce net sales, as they should",
+    )
+    add(
+        "zero-amount lines",
+        "transactions",
+        (tx["amount"] == 0).sum(),
+        n,
+        0.02,
+        "free samples or corrections; they count as lines but not as sales",
+    )
+    add(
+        "exact duplicate lines",
+        "transactions",
+        tx.duplicated().sum(),
+        n,
+        0.0,
+        "identical lines twice: check the export did not repeat rows",
+    )
     if as_of is not None:
-        add("lines after as_of", "transactions", (tx["date"] > as_of).sum(), n, 0.0,
-            "left out of every analysis at this reference date")
+        add(
+            "lines after as_of",
+            "transactions",
+            (tx["date"] > as_of).sum(),
+            n,
+            0.0,
+            "left out of every analysis at this reference date",
+        )
     if "margin" in tx:
-        add("lines sold below cost", "transactions", (tx["margin"] < 0).sum(), n, 0.05,
-            "negative margin: check costs or pricing")
+        add(
+            "lines sold below cost",
+            "transactions",
+            (tx["margin"] < 0).sum(),
+            n,
+            0.05,
+            "negative margin: check costs or pricing",
+        )
     for col in ("quantity", "margin", "product_id"):
         if col not in tx:
-            rows.append({"check": f"no {col} column", "table": "transactions", "count": n, "share": 1.0,
-                         "status": "note", "meaning": f"analyses by {col} are skipped"})
+            rows.append(
+                {
+                    "check": f"no {col} column",
+                    "table": "transactions",
+                    "count": n,
+                    "share": 1.0,
+                    "status": "note",
+                    "meaning": f"analyses by {col} are skipped",
+                }
+            )
         else:
-            add(f"missing {col}", "transactions", tx[col].isna().sum(), n, 0.05, f"lines without {col}")
+            add(
+                f"missing {col}",
+                "transactions",
+                tx[col].isna().sum(),
+                n,
+                0.05,
+                f"lines without {col}",
+            )
     accounts = dataset.get("accounts")
     if accounts is not None:
         silent = ~accounts["account_id"].isin(tx["account_id"])
-        add("accounts without purchases", "accounts", silent.sum(), len(accounts), 0.5,
-            "in the master data but never bought in this history")
+        add(
+            "accounts without purchases",
+            "accounts",
+            silent.sum(),
+            len(accounts),
+            0.5,
+            "in the master data but never bought in this history",
+        )
     for table in MODEL:
         if table != "transactions" and not dataset.has(table):
-            rows.append({"check": "table missing", "table": table, "count": 0, "share": 0.0, "status": "note",
-                         "meaning": "sections that need it say so and are skipped"})
+            rows.append(
+                {
+                    "check": "table missing",
+                    "table": table,
+                    "count": 0,
+                    "share": 0.0,
+                    "status": "note",
+                    "meaning": "sections that need it say so and are skipped",
+                }
+            )
     return pd.DataFrame(rows)

@@ -44,10 +44,17 @@ def plot_monthly_sales(
     if ax is None:
         _fig, ax = plt.subplots(figsize=(10, 3.8))
     labels = monthly["month"].dt.strftime("%Y-%m")
-    sns.barplot(x=labels, y=monthly["amount"], color=sns.color_palette()[0], ax=ax, label="net sales")
+    sns.barplot(
+        x=labels, y=monthly["amount"], color=sns.color_palette()[0], ax=ax, label="net sales"
+    )
     if (monthly["credit_notes"] < 0).any():
-        sns.barplot(x=labels, y=monthly["credit_notes"], color=sns.color_palette()[3], ax=ax,
-                    label="credit notes")
+        sns.barplot(
+            x=labels,
+            y=monthly["credit_notes"],
+            color=sns.color_palette()[3],
+            ax=ax,
+            label="credit notes",
+        )
     ax.axhline(0, color="black", linewidth=0.8)
     step = max(1, len(labels) // 12)
     for i, tick in enumerate(ax.get_xticklabels()):

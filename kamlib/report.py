@@ -71,7 +71,9 @@ def _render_html(executed: Path, target: Path) -> None:
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     nb = nbformat.read(executed, as_version=4)
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags=set(HIDDEN_TAGS), enabled=True), enabled=True
     )
@@ -144,8 +146,13 @@ def run_reports(
         status, error = "ok", ""
         try:
             pm.execute_notebook(
-                str(nb), str(executed), parameters=params, kernel_name="python3",
-                progress_bar=False, cwd=str(nb.parent), execution_timeout=timeout,
+                str(nb),
+                str(executed),
+                parameters=params,
+                kernel_name="python3",
+                progress_bar=False,
+                cwd=str(nb.parent),
+                execution_timeout=timeout,
             )
         except pm.PapermillExecutionError as exc:
             status, error = "failed", f"{exc.ename}: {exc.evalue}"
@@ -154,7 +161,9 @@ def run_reports(
         if executed.exists():
             _render_html(executed, tmp / page)
         run.notebooks.append(NotebookRun(nb.name, status, seconds, page, error))
-    (tmp / "index.html").write_text(_index(run, started.isoformat(timespec="seconds")), encoding="utf-8")
+    (tmp / "index.html").write_text(
+        _index(run, started.isoformat(timespec="seconds")), encoding="utf-8"
+    )
     meta = {
         "started": started.isoformat(timespec="seconds"),
         "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),

@@ -46,7 +46,15 @@ _MANAGERS = {
 _SEGMENTS = np.array(["OEM", "Industrial user", "Craft", "Distributor"])
 _SEGMENT_P = np.array([0.30, 0.45, 0.17, 0.08])
 _INDUSTRIES = np.array(
-    ["Automotive", "Packaging", "Construction", "Furniture", "Electronics", "Footwear", "Woodworking"]
+    [
+        "Automotive",
+        "Packaging",
+        "Construction",
+        "Furniture",
+        "Electronics",
+        "Footwear",
+        "Woodworking",
+    ]
 )
 _NAME_A = np.array(
     "Alpen Nord Sued West Ost Rhein Donau Elbe Oder Weichsel Moldau Loire Saar Main Isar Inn "
@@ -76,7 +84,9 @@ _INDUSTRY_GROUP = {
     "Woodworking": "Dispersion",
 }
 _COMPETITORS = np.array(["Adhexa", "Bondline", "Collaro", "Tackwell", "Polyfix", "Stickra"])
-_LOSS_REASONS = np.array(["price", "quality", "service", "delivery", "relationship", "customer_closed"])
+_LOSS_REASONS = np.array(
+    ["price", "quality", "service", "delivery", "relationship", "customer_closed"]
+)
 _LOSS_REASON_P = np.array([0.34, 0.16, 0.16, 0.14, 0.10, 0.10])
 _FIRST = np.array(
     "Anna Lukas Maria Felix Laura Jan Sophie Paul Julia Tomasz Agnieszka Petr Jana Marc Camille "
@@ -145,7 +155,9 @@ def _accounts(rng, n: int, start: pd.Timestamp, end: pd.Timestamp, n_months: int
     size = np.where(segment == "Craft", size * 0.35, size)
     # a few well-known names: prestige accounts are mostly large
     rank = pd.Series(size).rank(ascending=False).to_numpy()
-    is_prestige = (rng.random(n) < np.where(rank <= n * 0.15, 0.12, 0.01)) & (segment != "Distributor")
+    is_prestige = (rng.random(n) < np.where(rank <= n * 0.15, 0.12, 0.01)) & (
+        segment != "Distributor"
+    )
     is_multinational = rng.random(n) < 0.06
     size = np.where(is_multinational & ~is_prestige, size * 0.4, size)  # small locally
     is_test_partner = (rng.random(n) < 0.05) & (rank > n * 0.5)
@@ -156,7 +168,9 @@ def _accounts(rng, n: int, start: pd.Timestamp, end: pd.Timestamp, n_months: int
     combo = combos[idx % len(combos)]
     stem = np.char.add(_NAME_A[combo // len(_NAME_B)], _NAME_B[combo % len(_NAME_B)])
     stem = np.char.capitalize(stem.astype(str))
-    suffix = np.where(idx >= len(combos), np.char.add(" ", (idx // len(combos) + 1).astype(str)), "")
+    suffix = np.where(
+        idx >= len(combos), np.char.add(" ", (idx // len(combos) + 1).astype(str)), ""
+    )
     legal = pd.Series(country).map(_LEGAL).to_numpy(dtype=str)
     name = np.char.add(np.char.add(np.char.add(stem, suffix), " "), legal)
     region = pd.Series(country).map(_REGION).to_numpy()
@@ -167,7 +181,15 @@ def _accounts(rng, n: int, start: pd.Timestamp, end: pd.Timestamp, n_months: int
         pd.Series(region).map(offsets).to_numpy()
         + rng.integers(0, 6, n) % pd.Series(region).map(sizes).to_numpy()
     ]
-    group = np.where(is_multinational, _pick(rng, np.array(["Vantor Group", "Helix Holding", "Orion Industries", "Meridian Group"]), n), "")
+    group = np.where(
+        is_multinational,
+        _pick(
+            rng,
+            np.array(["Vantor Group", "Helix Holding", "Orion Industries", "Meridian Group"]),
+            n,
+        ),
+        "",
+    )
 
     pattern = _pick(rng, np.array(["regular", "fluctuating", "sporadic"]), n, [0.38, 0.34, 0.28])
     # large accounts buy steadily: no sporadic buyers among the top fifth, mostly regular at the top
@@ -191,7 +213,11 @@ def _accounts(rng, n: int, start: pd.Timestamp, end: pd.Timestamp, n_months: int
     status = np.where(new, "new", "active").astype(object)
     can_lose = (~new) & (first_month < n_months - 18)
     lost = can_lose & (rng.random(n) < 0.14)
-    lost_month = np.where(lost, rng.integers(np.minimum(np.maximum(first_month + 6, 6), n_months - 5), n_months - 4), n_months)
+    lost_month = np.where(
+        lost,
+        rng.integers(np.minimum(np.maximum(first_month + 6, 6), n_months - 5), n_months - 4),
+        n_months,
+    )
     returned = lost & (rng.random(n) < 0.28) & (lost_month < n_months - 8)
     return_month = np.where(returned, lost_month + rng.integers(4, 9, n), n_months)
     status = np.where(lost, "lost", status)
@@ -202,7 +228,9 @@ def _accounts(rng, n: int, start: pd.Timestamp, end: pd.Timestamp, n_months: int
     reason = np.where(lost, _pick(rng, _LOSS_REASONS, n, _LOSS_REASON_P), "")
     reason_recorded = lost & (rng.random(n) < 0.8)
     months = _months(start, n_months).astype("datetime64[D]")
-    payer = _pick(rng, np.array(["punctual", "late", "very_late", "cash"]), n, [0.55, 0.28, 0.08, 0.09])
+    payer = _pick(
+        rng, np.array(["punctual", "late", "very_late", "cash"]), n, [0.55, 0.28, 0.08, 0.09]
+    )
     payer = np.where((payer == "cash") & (rank <= n * 0.1), "punctual", payer)
 
     headcount = np.maximum(3, (size * 60 * rng.lognormal(0, 0.5, n))).round().astype(int)
@@ -303,9 +331,7 @@ def _transactions(rng, accounts, state, products, start, n_months):
     active = (month >= state["first_month"][acc]) & (
         (month < state["lost_month"][acc]) | (month >= state["return_month"][acc])
     )
-    decline = np.clip(
-        1 - 0.09 * (month - state["decline_from"][acc] + 1), 0.25, 1.0
-    )
+    decline = np.clip(1 - 0.09 * (month - state["decline_from"][acc] + 1), 0.25, 1.0)
     months_since = month - state["first_month"][acc]
     ramp = np.where(state["first_month"][acc] > 0, np.clip(0.35 + 0.13 * months_since, 0, 1), 1.0)
     expected = (
@@ -345,33 +371,48 @@ def _transactions(rng, accounts, state, products, start, n_months):
     group_names = list(_PRODUCT_GROUPS)
     group_code = {g: i for i, g in enumerate(group_names)}
     main_group = (
-        pd.Series(state["industry"]).map(_INDUSTRY_GROUP).fillna("Hot melt").map(group_code).to_numpy()
+        pd.Series(state["industry"])
+        .map(_INDUSTRY_GROUP)
+        .fillna("Hot melt")
+        .map(group_code)
+        .to_numpy()
     )
     group = np.where(
-        rng.random(len(line_acc)) < 0.75, main_group[line_acc], rng.integers(0, len(group_names), len(line_acc))
+        rng.random(len(line_acc)) < 0.75,
+        main_group[line_acc],
+        rng.integers(0, len(group_names), len(line_acc)),
     )
     slow_pick = state["slow_absorber"][line_acc] & (rng.random(len(line_acc)) < 0.45)
     slot = np.where(slow_pick, 6, rng.integers(0, 6, len(line_acc)))
     prod = group * 7 + slot
     price = products["list_price"].to_numpy()[prod]
-    discount = np.where(state["segment"] == "Distributor", 0.74, 1.0) * np.where(
-        state["rank"] <= n * 0.1, 0.9, 1.0
-    ) * np.where(state["is_prestige"], 0.88, 1.0) * np.where(state["segment"] == "Craft", 1.08, 1.0)
+    discount = (
+        np.where(state["segment"] == "Distributor", 0.74, 1.0)
+        * np.where(state["rank"] <= n * 0.1, 0.9, 1.0)
+        * np.where(state["is_prestige"], 0.88, 1.0)
+        * np.where(state["segment"] == "Craft", 1.08, 1.0)
+    )
     unit_price = price * discount[line_acc] * rng.lognormal(0, 0.05, len(line_acc))
     quantity = np.maximum(np.round(amount / unit_price, 0), 1.0)
     amount = np.round(quantity * unit_price, 2)
-    unit_cost = price * products["_cost_ratio"].to_numpy()[prod] * rng.lognormal(0, 0.03, len(line_acc))
+    unit_cost = (
+        price * products["_cost_ratio"].to_numpy()[prod] * rng.lognormal(0, 0.03, len(line_acc))
+    )
     cost = np.round(quantity * unit_cost, 2)
 
     month_start = _months(start, n_months).astype("datetime64[D]")
     order_month = month[order_am]
     days_in = (
-        (month_start[np.minimum(order_month + 1, n_months - 1)] - month_start[order_month]).astype(int)
-    )
+        month_start[np.minimum(order_month + 1, n_months - 1)] - month_start[order_month]
+    ).astype(int)
     days_in = np.where(order_month == n_months - 1, 28, days_in)
-    order_date = _business_day(month_start[order_month] + (rng.random(len(order_am)) * days_in).astype(int))
+    order_date = _business_day(
+        month_start[order_month] + (rng.random(len(order_am)) * days_in).astype(int)
+    )
     early = order_date < month_start[order_month]  # rolled back into the previous month
-    order_date = np.where(early, np.busday_offset(month_start[order_month], 0, roll="forward"), order_date)
+    order_date = np.where(
+        early, np.busday_offset(month_start[order_month], 0, roll="forward"), order_date
+    )
 
     order_rank = np.argsort(order_date, kind="stable")
     invoice_no = np.empty(len(order_am), dtype=np.int64)
@@ -399,7 +440,9 @@ def _transactions(rng, accounts, state, products, start, n_months):
     notes["cost"] = np.round(lines["cost"].to_numpy()[ret] * ratio, 2)
     end_day = np.busday_offset(month_start[-1] + 27, 0, roll="backward")
     notes["date"] = np.minimum(
-        _business_day(notes["date"].to_numpy().astype("datetime64[D]") + rng.integers(5, 40, len(ret))),
+        _business_day(
+            notes["date"].to_numpy().astype("datetime64[D]") + rng.integers(5, 40, len(ret))
+        ),
         end_day,
     )
     notes["invoice_id"] = np.char.add("CN", (500_001 + np.arange(len(ret))).astype(str))
@@ -468,7 +511,12 @@ def _contacts(rng, accounts, state, end):
     )
     influence = np.select(
         [role == "decision_maker", role == "buyer", role == "user", role == "blocker"],
-        [rng.integers(4, 6, len(acc)), rng.integers(2, 4, len(acc)), rng.integers(1, 3, len(acc)), rng.integers(3, 6, len(acc))],
+        [
+            rng.integers(4, 6, len(acc)),
+            rng.integers(2, 4, len(acc)),
+            rng.integers(1, 3, len(acc)),
+            rng.integers(3, 6, len(acc)),
+        ],
         rng.integers(2, 5, len(acc)),
     )
     attitude = np.select(
@@ -477,7 +525,9 @@ def _contacts(rng, accounts, state, end):
         rng.integers(-1, 3, len(acc)),
     )
     lost = np.isin(np.asarray(state["status"])[acc], ["lost"])
-    days_ago = np.where(lost, rng.integers(200, 700, len(acc)), rng.exponential(60, len(acc)).astype(int))
+    days_ago = np.where(
+        lost, rng.integers(200, 700, len(acc)), rng.exponential(60, len(acc)).astype(int)
+    )
     last = np.datetime64(end.date()) - days_ago
     names = np.char.add(np.char.add(_pick(rng, _FIRST, len(acc)), " "), _pick(rng, _LAST, len(acc)))
     return pd.DataFrame(
@@ -531,9 +581,22 @@ def _interactions(rng, accounts, state, contacts, start, end, n_months):
     for kind, rate in rates.items():
         k = rng.poisson(rate)
         acc = np.repeat(np.arange(n), k)
-        m = state["first_month"][acc] + rng.random(len(acc)) * (span_end[acc] - state["first_month"][acc])
+        m = state["first_month"][acc] + rng.random(len(acc)) * (
+            span_end[acc] - state["first_month"][acc]
+        )
         date = start_d + (m * 30.4).astype(int)
-        frames.append(pd.DataFrame({"acc": acc, "date": date, "type": kind, "outcome": "", "reason": "", "note": _NOTES[kind]}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "acc": acc,
+                    "date": date,
+                    "type": kind,
+                    "outcome": "",
+                    "reason": "",
+                    "note": _NOTES[kind],
+                }
+            )
+        )
     # planted: complaints before quality / service / delivery losses, the loss itself, win-backs
     lost = np.flatnonzero(np.isin(state["true_reason"], ["quality", "service", "delivery"]))
     k = rng.integers(2, 4, len(lost))
@@ -541,28 +604,50 @@ def _interactions(rng, accounts, state, contacts, start, end, n_months):
     date = start_d + ((state["lost_month"][acc] - rng.random(len(acc)) * 6) * 30.4).astype(int)
     frames.append(
         pd.DataFrame(
-            {"acc": acc, "date": date, "type": "complaint", "outcome": "unresolved",
-             "reason": state["true_reason"][acc], "note": pd.Series(state["true_reason"][acc]).map(_REASON_NOTES).to_numpy()}
+            {
+                "acc": acc,
+                "date": date,
+                "type": "complaint",
+                "outcome": "unresolved",
+                "reason": state["true_reason"][acc],
+                "note": pd.Series(state["true_reason"][acc]).map(_REASON_NOTES).to_numpy(),
+            }
         )
     )
     rec = np.flatnonzero(state["reason_recorded"])
     date = start_d + (state["lost_month"][rec] * 30.4).astype(int) + rng.integers(30, 90, len(rec))
     frames.append(
         pd.DataFrame(
-            {"acc": rec, "date": date, "type": "call", "outcome": "account lost",
-             "reason": state["true_reason"][rec], "note": pd.Series(state["true_reason"][rec]).map(_REASON_NOTES).to_numpy()}
+            {
+                "acc": rec,
+                "date": date,
+                "type": "call",
+                "outcome": "account lost",
+                "reason": state["true_reason"][rec],
+                "note": pd.Series(state["true_reason"][rec]).map(_REASON_NOTES).to_numpy(),
+            }
         )
     )
     back = np.flatnonzero(state["return_month"] < n_months)
-    date = start_d + (state["return_month"][back] * 30.4).astype(int) - rng.integers(20, 50, len(back))
+    date = (
+        start_d + (state["return_month"][back] * 30.4).astype(int) - rng.integers(20, 50, len(back))
+    )
     frames.append(
         pd.DataFrame(
-            {"acc": back, "date": date, "type": "visit", "outcome": "won back", "reason": "",
-             "note": "Visit by the sales manager with a special offer; customer agreed to a trial order."}
+            {
+                "acc": back,
+                "date": date,
+                "type": "visit",
+                "outcome": "won back",
+                "reason": "",
+                "note": "Visit by the sales manager with a special offer; customer agreed to a trial order.",
+            }
         )
     )
     out = pd.concat(frames, ignore_index=True)
-    out["date"] = np.minimum(out["date"].to_numpy().astype("datetime64[D]"), np.datetime64(end.date()))
+    out["date"] = np.minimum(
+        out["date"].to_numpy().astype("datetime64[D]"), np.datetime64(end.date())
+    )
     out = out.sort_values(["date", "acc", "type"], kind="stable").reset_index(drop=True)
     # a contact of the account for visits and meetings (the first listed: the buyer)
     first_contact = contacts.drop_duplicates("account_id").set_index("account_id")["contact_id"]
@@ -573,7 +658,9 @@ def _interactions(rng, accounts, state, contacts, start, end, n_months):
         np.where(rng.random(len(out)) < 0.8, "resolved", "open"),
         out["outcome"],
     )
-    out["outcome"] = np.where(out["outcome"] == "", np.where(out["type"] == "visit", "follow-up", "done"), out["outcome"])
+    out["outcome"] = np.where(
+        out["outcome"] == "", np.where(out["type"] == "visit", "follow-up", "done"), out["outcome"]
+    )
     return pd.DataFrame(
         {
             "interaction_id": np.char.add("I", (100001 + np.arange(len(out))).astype(str)),
@@ -598,7 +685,9 @@ def _competitors(rng, accounts, state, start):
     comp = _COMPETITORS[(offset[acc] + pos) % len(_COMPETITORS)]
     since = np.datetime64(start.date()) - rng.integers(-700, 2500, len(acc))
     share = np.round(rng.uniform(0.05, 0.45, len(acc)), 2)
-    winner = np.isin(state["true_reason"][acc], ["price", "quality", "service", "delivery", "relationship"]) & (pos == 0)
+    winner = np.isin(
+        state["true_reason"][acc], ["price", "quality", "service", "delivery", "relationship"]
+    ) & (pos == 0)
     share = np.where(winner, np.round(rng.uniform(0.6, 0.9, len(acc)), 2), share)
     out = pd.DataFrame(
         {
@@ -625,8 +714,11 @@ def _proposals(rng, accounts, state, orders_per_acc, winners, start, end, n_mont
     value = np.round(orders_per_acc[acc] * rng.uniform(0.1, 0.5, len(acc)) + 500, -2)
     u = rng.random(len(acc))
     outcome = np.where(u < 0.58, "won", "lost").astype(object)
-    reason = np.where(outcome == "won", _pick(rng, np.array(["price", "quality", "service", "relationship"]), len(acc)),
-                      _pick(rng, np.array(["price", "price", "quality", "delivery", "relationship"]), len(acc)))
+    reason = np.where(
+        outcome == "won",
+        _pick(rng, np.array(["price", "quality", "service", "relationship"]), len(acc)),
+        _pick(rng, np.array(["price", "price", "quality", "delivery", "relationship"]), len(acc)),
+    )
     # planted: the tender lost before a price-driven loss
     lost_price = np.flatnonzero(state["true_reason"] == "price")
     acc2 = lost_price
@@ -639,23 +731,29 @@ def _proposals(rng, accounts, state, orders_per_acc, winners, start, end, n_mont
     reason = np.concatenate([reason, np.full(len(acc2), "price")])
     end_d = np.datetime64(end.date())
     outcome = np.where(date > end_d - 60, "open", outcome)
-    decided = np.where(outcome == "open", np.datetime64("NaT"), date + rng.integers(10, 60, len(acc)))
+    decided = np.where(
+        outcome == "open", np.datetime64("NaT"), date + rng.integers(10, 60, len(acc))
+    )
     decided = np.where(decided > end_d, end_d, decided)
     winner_comp = winners.reindex(acc).to_numpy()
     other = _pick(rng, _COMPETITORS, len(acc))
     competitor = np.where(outcome == "lost", np.where(pd.isna(winner_comp), other, winner_comp), "")
-    out = pd.DataFrame(
-        {
-            "account_id": accounts["account_id"].to_numpy()[acc],
-            "date": np.minimum(date, end_d),
-            "kind": kind,
-            "value": value,
-            "outcome": outcome.astype(str),
-            "decided_date": decided,
-            "reason": np.where(outcome == "open", "", reason),
-            "competitor": competitor.astype(str),
-        }
-    ).sort_values(["date", "account_id"], kind="stable").reset_index(drop=True)
+    out = (
+        pd.DataFrame(
+            {
+                "account_id": accounts["account_id"].to_numpy()[acc],
+                "date": np.minimum(date, end_d),
+                "kind": kind,
+                "value": value,
+                "outcome": outcome.astype(str),
+                "decided_date": decided,
+                "reason": np.where(outcome == "open", "", reason),
+                "competitor": competitor.astype(str),
+            }
+        )
+        .sort_values(["date", "account_id"], kind="stable")
+        .reset_index(drop=True)
+    )
     out.insert(0, "proposal_id", np.char.add("Q", (5001 + np.arange(len(out))).astype(str)))
     return out
 
@@ -672,22 +770,50 @@ def _surveys(rng, accounts, state, start, n_months):
     )
     answers = active & (rng.random(len(acc)) < 0.3 + 0.5 * size_q[acc])
     months_to_loss = state["lost_month"][acc] - month
-    unhappy = (months_to_loss > 0) & (months_to_loss < 18) & (state["true_reason"][acc] != "customer_closed")
+    unhappy = (
+        (months_to_loss > 0)
+        & (months_to_loss < 18)
+        & (state["true_reason"][acc] != "customer_closed")
+    )
     unhappy |= month >= state["decline_from"][acc] - 6
     score = rng.normal(np.where(unhappy, 4.8, 7.6), 1.3)
     score = np.clip(np.round(score), 0, 10).astype(int)
     date = np.datetime64(start.date()) + (month * 30.4).astype(int) + rng.integers(0, 20, len(acc))
-    comments = np.array(["", "", "Good technical support.", "Prices are high.", "Deliveries sometimes late.", "Reliable partner."])
-    comment = np.where(unhappy, np.array(["Deliveries late again.", "Quality not consistent.", "Support too slow.", "Too expensive."])[rng.integers(0, 4, len(acc))], comments[rng.integers(0, len(comments), len(acc))])
+    comments = np.array(
+        [
+            "",
+            "",
+            "Good technical support.",
+            "Prices are high.",
+            "Deliveries sometimes late.",
+            "Reliable partner.",
+        ]
+    )
+    comment = np.where(
+        unhappy,
+        np.array(
+            [
+                "Deliveries late again.",
+                "Quality not consistent.",
+                "Support too slow.",
+                "Too expensive.",
+            ]
+        )[rng.integers(0, 4, len(acc))],
+        comments[rng.integers(0, len(comments), len(acc))],
+    )
     keep = np.flatnonzero(answers)
-    return pd.DataFrame(
-        {
-            "account_id": accounts["account_id"].to_numpy()[acc[keep]],
-            "date": date[keep],
-            "score": score[keep],
-            "comment": comment[keep],
-        }
-    ).sort_values(["date", "account_id"], kind="stable").reset_index(drop=True)
+    return (
+        pd.DataFrame(
+            {
+                "account_id": accounts["account_id"].to_numpy()[acc[keep]],
+                "date": date[keep],
+                "score": score[keep],
+                "comment": comment[keep],
+            }
+        )
+        .sort_values(["date", "account_id"], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def generate_sample(
@@ -712,7 +838,9 @@ def generate_sample(
         ``tables`` in the model's columns and ``scenario``, the planted truth.
     """
     if accounts < 20:
-        raise ValueError(f"accounts must be at least 20 to make a believable company, got {accounts}")
+        raise ValueError(
+            f"accounts must be at least 20 to make a believable company, got {accounts}"
+        )
     if years < 2:
         raise ValueError(f"years must be at least 2 (analyses compare two windows), got {years}")
     rng = np.random.default_rng(seed)
@@ -732,12 +860,16 @@ def generate_sample(
     contacts = _contacts(rng, acc, state, end_ts)
     interactions = _interactions(rng, acc, state, contacts, start_ts, end_ts, n_months)
     competitors, winners = _competitors(rng, acc, state, start_ts)
-    revenue = tx.groupby("account_id")["amount"].sum().reindex(acc["account_id"]).fillna(0).to_numpy()
+    revenue = (
+        tx.groupby("account_id")["amount"].sum().reindex(acc["account_id"]).fillna(0).to_numpy()
+    )
     proposals = _proposals(rng, acc, state, revenue / years, winners, start_ts, end_ts, n_months)
     surveys = _surveys(rng, acc, state, start_ts, n_months)
     products = products.drop(columns=["_cost_ratio", "_group_index"])
     tables = {
-        "transactions": tx[["invoice_id", "date", "account_id", "product_id", "quantity", "amount", "cost"]],
+        "transactions": tx[
+            ["invoice_id", "date", "account_id", "product_id", "quantity", "amount", "cost"]
+        ],
         "accounts": acc,
         "products": products,
         "invoices": invoices,
@@ -765,14 +897,12 @@ def _to_csv_text(frame: pd.DataFrame) -> str:
     out = frame.copy()
     for col in out.columns:
         s = out[col]
-        if pd.api.types.is_datetime64_any_dtype(s):
-            out[col] = s.dt.strftime("%Y-%m-%d").where(s.notna(), "")
-        elif pd.api.types.is_bool_dtype(s):
+        if pd.api.types.is_bool_dtype(s):
             out[col] = np.where(s, "true", "false")
-        elif pd.api.types.is_float_dtype(s):
-            out[col] = np.char.mod("%.2f", s.to_numpy()).astype(object)
-            out.loc[s.isna(), col] = ""
-    return out.to_csv(index=False, lineterminator="\n")
+    # dates are whole days: pandas writes them as YYYY-MM-DD
+    return out.to_csv(
+        index=False, lineterminator="\n", float_format="%.2f", na_rep="", date_format="%Y-%m-%d"
+    )
 
 
 def write_sample(
@@ -811,7 +941,9 @@ def write_sample(
         raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
     target = Path(out)
     if target.exists() and any(target.iterdir()) and not (target / "kam.yaml").is_file():
-        raise ValueError(f"{target} exists and is not a dataset folder; choose an empty or new folder")
+        raise ValueError(
+            f"{target} exists and is not a dataset folder; choose an empty or new folder"
+        )
     company = generate_sample(accounts=accounts, years=years, seed=seed, end=end)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".kam-sample-", dir=target.parent))
@@ -825,8 +957,12 @@ def write_sample(
             else:
                 frame.to_parquet(tmp / file, index=False)
             listing.append(f"  {table}: {file}")
-        (tmp / "scenario.csv").write_text(_to_csv_text(company.scenario), encoding="utf-8", newline="")
-        label = name or f"Klebwerk sample (seed {seed}, {accounts} accounts, {years} years to {end})"
+        (tmp / "scenario.csv").write_text(
+            _to_csv_text(company.scenario), encoding="utf-8", newline=""
+        )
+        label = (
+            name or f"Klebwerk sample (seed {seed}, {accounts} accounts, {years} years to {end})"
+        )
         (tmp / "kam.yaml").write_text(
             _YAML.format(name=label, tables="\n".join(listing)), encoding="utf-8", newline=""
         )

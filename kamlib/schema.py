@@ -145,7 +145,9 @@ MODEL: dict[str, Table] = {
                 Column("segment", "string", False, "Your segmentation, e.g. OEM, distributor."),
                 Column("account_manager", "string", False, "Who owns the account at your company."),
                 Column("first_order_date", "date", False, "Date of the first ever order."),
-                Column("headcount", "integer", False, "Employees of the customer.", "people", (), 0),
+                Column(
+                    "headcount", "integer", False, "Employees of the customer.", "people", (), 0
+                ),
                 Column(
                     "annual_sales",
                     "number",
@@ -155,7 +157,9 @@ MODEL: dict[str, Table] = {
                     (),
                     0,
                 ),
-                Column("is_distributor", "boolean", False, "Distributor or representative of yours."),
+                Column(
+                    "is_distributor", "boolean", False, "Distributor or representative of yours."
+                ),
                 Column(
                     "is_multinational",
                     "boolean",
@@ -289,7 +293,9 @@ MODEL: dict[str, Table] = {
                 Column("date", "date", True, "Date the proposal was sent."),
                 Column("kind", "category", False, "Offer or tender.", "", PROPOSAL_KINDS),
                 Column("value", "number", False, "Value of the proposal.", "currency", (), 0),
-                Column("outcome", "category", True, "Won, lost or still open.", "", PROPOSAL_OUTCOMES),
+                Column(
+                    "outcome", "category", True, "Won, lost or still open.", "", PROPOSAL_OUTCOMES
+                ),
                 Column("decided_date", "date", False, "Date of the decision."),
                 Column("reason", "string", False, "Why it was won or lost, e.g. price, quality."),
                 Column("competitor", "string", False, "Competitor who won it (lost proposals)."),
@@ -379,7 +385,9 @@ def render_markdown() -> str:
     return "\n".join(out)
 
 
-_START = "<!-- generated from kamlib/schema.py: do not edit by hand; tests/test_docs.py checks it -->\n"
+_START = (
+    "<!-- generated from kamlib/schema.py: do not edit by hand; tests/test_docs.py checks it -->\n"
+)
 _END = "<!-- end of generated part -->\n"
 
 

@@ -305,7 +305,9 @@ def test_a_failing_xlsx_also_withholds_the_csv(frame, tmp_path, monkeypatch):
 
 def test_control_characters_are_refused_before_writing(tmp_path):
     frame = pd.DataFrame({"note": ["fine", "bell\x07here"]})
-    with pytest.raises(ValueError, match=r"control characters cannot be written to .xlsx: column 'note' \(rows 1\)"):
+    with pytest.raises(
+        ValueError, match=r"control characters cannot be written to .xlsx: column 'note' \(rows 1\)"
+    ):
         export_table(frame, "t", out_dir=tmp_path)
     assert folder_files(tmp_path) == []
     (path,) = export_table(frame, "t", out_dir=tmp_path, formats=("csv",))

@@ -95,7 +95,7 @@ def test_utf8_bom_is_read(make_dataset):
     data = ("\ufeff" + ACCOUNTS.replace("Alpha GmbH", "Müller & Söhne")).encode("utf-8")
     root = make_dataset({"transactions.csv": TRANSACTIONS, "accounts.csv": data})
     acc = load_dataset(root).get("accounts")
-    assert list(acc.columns)[0] == "account_id"
+    assert acc.columns[0] == "account_id"
     assert acc.loc[0, "name"] == "Müller & Söhne"
 
 
@@ -125,9 +125,15 @@ def test_yaml_file_as_dataset(make_dataset, good_files):
 
 def test_source_files_are_never_written(make_dataset, good_files):
     root = make_dataset(good_files)
-    before = {p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns) for p in root.iterdir()}
+    before = {
+        p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+        for p in root.iterdir()
+    }
     load_dataset(root)
-    after = {p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns) for p in root.iterdir()}
+    after = {
+        p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+        for p in root.iterdir()
+    }
     assert before == after
 
 
@@ -159,7 +165,9 @@ def test_error_is_a_value_error_and_lists_every_problem(make_dataset):
     assert isinstance(info.value, DatasetError)
     text = str(info.value)
     assert "has 3 problems" in text
-    assert "is not a date" in text and "is not a number" in text and "not found in `accounts`" in text
+    assert (
+        "is not a date" in text and "is not a number" in text and "not found in `accounts`" in text
+    )
 
 
 def test_missing_required_column_lists_found_and_closest(make_dataset):
@@ -184,7 +192,10 @@ def test_unparseable_dates_name_rows_and_hint_day_first(make_dataset):
     tx = TRANSACTIONS.replace("2025-02-15", "15.02.2025").replace("2025-03-01", "01.03.2025")
     (msg,) = problems_of(make_dataset({"transactions.csv": tx}))
     # header is row 1, so the 2nd and 4th data lines are rows 3 and 5
-    assert "transactions.csv, column 'date' (transactions.date): 2 values are not dates — rows 3, 5" in msg
+    assert (
+        "transactions.csv, column 'date' (transactions.date): 2 values are not dates — rows 3, 5"
+        in msg
+    )
     assert "'15.02.2025', '01.03.2025'" in msg
     assert 'date_format: "%d.%m.%Y"' in msg
 
@@ -202,7 +213,10 @@ def test_dates_not_matching_the_given_format(make_dataset):
 def test_unparseable_numbers_hint_decimal_comma(make_dataset):
     tx = TRANSACTIONS.replace("1000.00", '"1.234,56"').replace("250.50", '"250,50"')
     (msg,) = problems_of(make_dataset({"transactions.csv": tx}))
-    assert "column 'amount' (transactions.amount): 2 values are not numbers — rows 2, 4: '1.234,56', '250,50'" in msg
+    assert (
+        "column 'amount' (transactions.amount): 2 values are not numbers — rows 2, 4: '1.234,56', '250,50'"
+        in msg
+    )
     assert 'decimal: ","' in msg and 'thousands: "."' in msg
 
 
@@ -215,13 +229,19 @@ def test_text_in_a_number_column(make_dataset):
 def test_duplicate_keys(make_dataset):
     acc = ACCOUNTS + "A2,Beta Copy AG,CH,no\n"
     (msg,) = problems_of(make_dataset({"transactions.csv": TRANSACTIONS, "accounts.csv": acc}))
-    assert "accounts.csv: key account_id of `accounts` is not unique — 1 duplicated ('A2') in rows 3, 5" in msg
+    assert (
+        "accounts.csv: key account_id of `accounts` is not unique — 1 duplicated ('A2') in rows 3, 5"
+        in msg
+    )
 
 
 def test_transactions_of_unknown_accounts(make_dataset):
     tx = TRANSACTIONS + "A7,2025-04-01,10.00,1,5.00,P1,R5\nA8,2025-04-02,10.00,1,5.00,P1,R6\n"
     (msg,) = problems_of(make_dataset({"transactions.csv": tx, "accounts.csv": ACCOUNTS}))
-    assert "transactions.csv, column 'account_id': 2 account_id values of `transactions` not found in" in msg
+    assert (
+        "transactions.csv, column 'account_id': 2 account_id values of `transactions` not found in"
+        in msg
+    )
     assert "'A7', 'A8' — rows 6, 7" in msg
     assert "leading zeros" in msg
 
@@ -252,15 +272,27 @@ def test_unknown_table_and_column_names_in_kam_yaml(make_dataset, good_files):
     )
     msgs = problems_of(root)
     assert len(msgs) == 3
-    assert any("maps 'amout', which is not a column of `transactions`" in m and "did you mean 'amount'" in m for m in msgs)
+    assert any(
+        "maps 'amout', which is not a column of `transactions`" in m
+        and "did you mean 'amount'" in m
+        for m in msgs
+    )
     assert any("unknown table 'acounts'" in m and "did you mean 'accounts'" in m for m in msgs)
-    assert any("unknown table 'customers'" in m and "The model's tables are: transactions, accounts" in m for m in msgs)
+    assert any(
+        "unknown table 'customers'" in m and "The model's tables are: transactions, accounts" in m
+        for m in msgs
+    )
 
 
 def test_unknown_setting_in_kam_yaml(make_dataset, good_files):
-    root = make_dataset(good_files, "tables:\n  transactions: {file: transactions.csv, delimeter: ';'}\n")
+    root = make_dataset(
+        good_files, "tables:\n  transactions: {file: transactions.csv, delimeter: ';'}\n"
+    )
     (msg,) = problems_of(root)
-    assert "unknown setting 'delimeter' in tables.transactions" in msg and "did you mean 'delimiter'" in msg
+    assert (
+        "unknown setting 'delimeter' in tables.transactions" in msg
+        and "did you mean 'delimiter'" in msg
+    )
 
 
 def test_file_that_does_not_exist(make_dataset, good_files):
@@ -290,7 +322,9 @@ def test_wrong_excel_sheet_lists_sheets(make_dataset):
     root = make_dataset({})
     with pd.ExcelWriter(root / "erp.xlsx") as writer:
         pd.read_csv(io.StringIO(TRANSACTIONS)).to_excel(writer, sheet_name="Lines", index=False)
-    (root / "kam.yaml").write_text("tables:\n  transactions: {file: erp.xlsx, sheet: Umsatz}\n", encoding="utf-8")
+    (root / "kam.yaml").write_text(
+        "tables:\n  transactions: {file: erp.xlsx, sheet: Umsatz}\n", encoding="utf-8"
+    )
     (msg,) = problems_of(root)
     assert "no sheet 'Umsatz'. Sheets found: 'Lines'" in msg
 
@@ -298,11 +332,19 @@ def test_wrong_excel_sheet_lists_sheets(make_dataset):
 def test_bad_category_boolean_and_range(make_dataset, good_files):
     contacts = "contact_id,account_id,role,influence\nC1,A1,Boss,5\nC2,A1,buyer,9\n"
     acc = ACCOUNTS.replace("A2,Beta AG,CH,no", "A2,Beta AG,CH,maybe")
-    root = make_dataset({"transactions.csv": TRANSACTIONS, "accounts.csv": acc, "contacts.csv": contacts})
+    root = make_dataset(
+        {"transactions.csv": TRANSACTIONS, "accounts.csv": acc, "contacts.csv": contacts}
+    )
     msgs = problems_of(root)
     assert len(msgs) == 3
-    assert any("accounts.csv, column 'is_prestige'" in m and "not a yes/no value — row 3: 'maybe'" in m for m in msgs)
-    assert any("not one of decision_maker, influencer" in m and "'Boss'" in m and "values:" in m for m in msgs)
+    assert any(
+        "accounts.csv, column 'is_prestige'" in m and "not a yes/no value — row 3: 'maybe'" in m
+        for m in msgs
+    )
+    assert any(
+        "not one of decision_maker, influencer" in m and "'Boss'" in m and "values:" in m
+        for m in msgs
+    )
     assert any("column 'influence'" in m and "above 5 — row 3" in m for m in msgs)
 
 
@@ -314,7 +356,9 @@ def test_repeated_header_columns(make_dataset):
 
 def test_long_lists_are_shortened(make_dataset):
     lines = "".join(f"X{i},2025-01-01,1.0,1,1,P1,R{i}\n" for i in range(12))
-    (msg,) = problems_of(make_dataset({"transactions.csv": TRANSACTIONS + lines, "accounts.csv": ACCOUNTS}))
+    (msg,) = problems_of(
+        make_dataset({"transactions.csv": TRANSACTIONS + lines, "accounts.csv": ACCOUNTS})
+    )
     assert "12 account_id values" in msg and "(7 more)" in msg and "(12 rows in all)" in msg
 
 
@@ -349,7 +393,9 @@ def test_decimal_comma_without_thousands_refuses_dotted_numbers(make_dataset):
     tx = "account_id;date;amount;quantity\nA1;2025-01-31;1500,00;1.500\nA1;2025-02-28;12,5;2\n"
     root = make_dataset({"tx.csv": tx}, 'tables:\n  transactions: {file: tx.csv, decimal: ","}\n')
     (msg,) = problems_of(root)
-    assert "column 'quantity' (transactions.quantity): 1 value is not a number — row 2: '1.500'" in msg
+    assert (
+        "column 'quantity' (transactions.quantity): 1 value is not a number — row 2: '1.500'" in msg
+    )
     assert 'set `thousands: "."`' in msg
 
 
@@ -384,13 +430,18 @@ def test_excel_date_cells_ignore_date_format_text_cells_follow_it(make_dataset):
 
 
 def test_invalid_yaml_says_where_and_how_to_quote(make_dataset, good_files):
-    root = make_dataset(good_files, "tables:\n  transactions:\n    file: transactions.csv\n    date_format: %d.%m.%Y\n")
+    root = make_dataset(
+        good_files,
+        "tables:\n  transactions:\n    file: transactions.csv\n    date_format: %d.%m.%Y\n",
+    )
     (msg,) = problems_of(root)
     assert "kam.yaml: not valid YAML at line 4" in msg
     assert 'date_format: "%d.%m.%Y"' in msg
 
 
-def test_dataset_named_after_its_folder_even_when_given_as_dot(make_dataset, good_files, monkeypatch):
+def test_dataset_named_after_its_folder_even_when_given_as_dot(
+    make_dataset, good_files, monkeypatch
+):
     root = make_dataset(good_files, folder="acme-export")
     monkeypatch.chdir(root)
     assert load_dataset(".").name == "acme-export"

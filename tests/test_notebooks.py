@@ -44,18 +44,23 @@ def test_one_parameters_cell_with_commented_literal_parameters(path):
     tree = ast.parse(source)
     names = []
     for node in tree.body:
-        assert isinstance(node, ast.AnnAssign), f"parameters are annotated assignments: {ast.unparse(node)}"
+        assert isinstance(node, ast.AnnAssign), (
+            f"parameters are annotated assignments: {ast.unparse(node)}"
+        )
         ast.literal_eval(node.value)  # a literal: no derived values in the parameters cell
         names.append(node.target.id)
         line = source.splitlines()[node.lineno - 1]
         assert "#" in line, f"parameter {node.target.id} needs a comment saying what it is"
-    assert "data" in names
+    assert "data" in names and "exports" in names
+    assert list(pm.inspect_notebook(str(path))) == names, "papermill must see every parameter"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_exercise_cells_are_tagged(path):
     for cell in _cells(path):
-        uses_exercise = "___" in cell.source or ".check(" in cell.source or "exercises[" in cell.source
+        uses_exercise = (
+            "___" in cell.source or ".check(" in cell.source or "exercises[" in cell.source
+        )
         if cell.cell_type == "code" and uses_exercise:
             assert "exercise" in cell.metadata.get("tags", []), cell.source[:60]
 
@@ -70,7 +75,11 @@ def test_paths_come_from_kamlib(path):
 def _run(path: Path, tmp_path: Path, **parameters) -> nbformat.NotebookNode:
     out = tmp_path / f"run-{path.name}"
     pm.execute_notebook(
-        str(path), str(out), parameters=parameters, kernel_name="python3", progress_bar=False,
+        str(path),
+        str(out),
+        parameters=parameters,
+        kernel_name="python3",
+        progress_bar=False,
         cwd=str(tmp_path),  # not the notebooks folder: paths must not depend on it
     )
     return nbformat.read(out, as_version=4)
@@ -87,7 +96,9 @@ def _text(nb) -> str:
 
 @pytest.fixture(scope="module")
 def second_company(tmp_path_factory) -> Path:
-    return write_sample(tmp_path_factory.mktemp("second") / "co", accounts=60, years=2, seed=3, end="2025-06-30")
+    return write_sample(
+        tmp_path_factory.mktemp("second") / "co", accounts=60, years=2, seed=3, end="2025-06-30"
+    )
 
 
 @pytest.mark.slow
@@ -102,7 +113,9 @@ def test_start_here_on_a_second_generated_dataset(tmp_path, second_company):
     text = _text(nb)
     assert "Reference date (`as_of`): **31 Mar 2025**" in text
     assert "Klebwerk sample (seed 3, 60 accounts, 2 years to 2025-06-30)" in text
-    assert (tmp_path / "out" / "monthly_sales.csv").is_file() and (tmp_path / "out" / "monthly_sales.xlsx").is_file()
+    assert (tmp_path / "out" / "monthly_sales.csv").is_file() and (
+        tmp_path / "out" / "monthly_sales.xlsx"
+    ).is_file()
     monthly = (tmp_path / "out" / "monthly_sales.csv").read_text(encoding="utf-8-sig").splitlines()
     assert monthly[-1].startswith("2025-03-01")  # nothing after as_of
 
@@ -113,7 +126,10 @@ def test_start_here_with_transactions_only(tmp_path, second_company):
     only.mkdir()
     (only / "transactions.csv").write_bytes((second_company / "transactions.csv").read_bytes())
     nb = _run(
-        kamlib.project_root() / "notebooks" / "00_start_here.ipynb", tmp_path, data=str(only), exports=str(tmp_path / "o")
+        kamlib.project_root() / "notebooks" / "00_start_here.ipynb",
+        tmp_path,
+        data=str(only),
+        exports=str(tmp_path / "o"),
     )
     text = _text(nb)
     assert "has no `accounts` table, so the customer master data preview is skipped" in text
@@ -124,7 +140,9 @@ def test_start_here_with_transactions_only(tmp_path, second_company):
 def test_report_renders_html_without_code_or_exercises(tmp_path):
     from kamlib.report import run_reports
 
-    run = run_reports([kamlib.project_root() / "notebooks" / "00_start_here.ipynb"], data="sample", out=tmp_path)
+    run = run_reports(
+        [kamlib.project_root() / "notebooks" / "00_start_here.ipynb"], data="sample", out=tmp_path
+    )
     assert run.ok, run.notebooks
     page = (run.folder / "00_start_here.html").read_text(encoding="utf-8")
     assert "data:image/png;base64" in page  # charts embedded

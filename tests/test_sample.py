@@ -81,9 +81,10 @@ def test_special_accounts_exist(company):
     assert (acc.loc[acc["is_multinational"], "group"] != "").all()
     slow = company.tables["products"].set_index("product_id")["is_slow_moving"]
     tx = company.tables["transactions"]
-    slow_share = tx["amount"].where(tx["product_id"].map(slow), 0).groupby(tx["account_id"]).sum() / tx.groupby(
-        "account_id"
-    )["amount"].sum()
+    slow_share = (
+        tx["amount"].where(tx["product_id"].map(slow), 0).groupby(tx["account_id"]).sum()
+        / tx.groupby("account_id")["amount"].sum()
+    )
     absorbers = company.scenario.loc[company.scenario["slow_absorber"], "account_id"]
     assert slow_share[absorbers].median() > 3 * slow_share.drop(absorbers).median()
 
@@ -92,7 +93,9 @@ def test_payment_habits(company):
     inv = company.tables["invoices"]
     late = (inv["paid_date"] - inv["due_date"]).dt.days
     per = late.groupby(inv["account_id"]).mean()
-    assert (inv.groupby("account_id")["payment_method"].agg(lambda m: (m == "cash").all())).sum() >= 5
+    assert (
+        inv.groupby("account_id")["payment_method"].agg(lambda m: (m == "cash").all())
+    ).sum() >= 5
     assert (per <= 0).sum() >= 50 and (per > 15).sum() >= 20
     assert inv["paid_date"].isna().sum() > 0  # open invoices at the end
 
@@ -120,16 +123,27 @@ def test_lost_accounts_stop_buying_and_some_come_back(company):
     assert len(back) >= 3
     assert (last_buy[back["account_id"]].to_numpy() >= back["returned_on"].to_numpy()).all()
     recorded = company.tables["interactions"].query("outcome == 'account lost'")
-    assert set(recorded["account_id"]) <= set(sc.loc[sc["status"].isin(["lost", "returned"]), "account_id"])
-    assert recorded["reason"].isin(["price", "quality", "service", "delivery", "relationship", "customer_closed"]).all()
+    assert set(recorded["account_id"]) <= set(
+        sc.loc[sc["status"].isin(["lost", "returned"]), "account_id"]
+    )
+    assert (
+        recorded["reason"]
+        .isin(["price", "quality", "service", "delivery", "relationship", "customer_closed"])
+        .all()
+    )
     assert (sc["loss_reason"] == "unrecorded").sum() >= 1  # some losses are unexplained
 
 
 def test_declining_accounts_fall(company):
     tx = company.tables["transactions"]
     dec = company.scenario.loc[company.scenario["status"] == "declining", "account_id"]
-    recent = tx[tx["date"] > company.end - pd.DateOffset(months=6)].groupby("account_id")["amount"].sum()
-    before = tx[(tx["date"] > company.end - pd.DateOffset(months=18)) & (tx["date"] <= company.end - pd.DateOffset(months=12))]
+    recent = (
+        tx[tx["date"] > company.end - pd.DateOffset(months=6)].groupby("account_id")["amount"].sum()
+    )
+    before = tx[
+        (tx["date"] > company.end - pd.DateOffset(months=18))
+        & (tx["date"] <= company.end - pd.DateOffset(months=12))
+    ]
     before = before.groupby("account_id")["amount"].sum()
     ratio = (recent.reindex(dec).fillna(0) / before.reindex(dec)).median()
     assert ratio < 0.8
@@ -137,7 +151,14 @@ def test_declining_accounts_fall(company):
 
 def test_relationship_tables(company):
     t = company.tables
-    assert set(t["contacts"]["role"]) == {"decision_maker", "influencer", "user", "buyer", "champion", "blocker"}
+    assert set(t["contacts"]["role"]) == {
+        "decision_maker",
+        "influencer",
+        "user",
+        "buyer",
+        "champion",
+        "blocker",
+    }
     assert {"visit", "call", "complaint", "service"} <= set(t["interactions"]["type"])
     prop = t["proposals"]
     assert {"won", "lost", "open"} == set(prop["outcome"])
@@ -157,7 +178,9 @@ def test_credit_notes_are_negative_with_their_own_numbers(company):
 @settings(max_examples=8, deadline=None)
 @given(accounts=st.integers(20, 80), years=st.integers(2, 4), seed=st.integers(0, 10_000))
 def test_any_generated_company_is_a_valid_dataset(tmp_path_factory, accounts, years, seed):
-    out = write_sample(tmp_path_factory.mktemp("gen") / "co", accounts=accounts, years=years, seed=seed)
+    out = write_sample(
+        tmp_path_factory.mktemp("gen") / "co", accounts=accounts, years=years, seed=seed
+    )
     ds = kamlib.load_dataset(out)
     assert ds.get("accounts")["account_id"].nunique() == accounts
     tx = ds.transactions
@@ -168,7 +191,9 @@ def test_any_generated_company_is_a_valid_dataset(tmp_path_factory, accounts, ye
 
 def test_parquet_output_loads_the_same(tmp_path):
     a = kamlib.load_dataset(write_sample(tmp_path / "csv", accounts=30, years=2, seed=5))
-    b = kamlib.load_dataset(write_sample(tmp_path / "pq", accounts=30, years=2, seed=5, fmt="parquet"))
+    b = kamlib.load_dataset(
+        write_sample(tmp_path / "pq", accounts=30, years=2, seed=5, fmt="parquet")
+    )
     pd.testing.assert_frame_equal(a.transactions, b.transactions, check_dtype=False)
 
 
