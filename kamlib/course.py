@@ -60,8 +60,9 @@ def start_here_exercises(transactions: pd.DataFrame, *, as_of: pd.Timestamp) -> 
     active_accounts = Exercise(
         key="active_accounts",
         question=(
-            "How many **different accounts** bought something in the 12 months up to `as_of` "
-            "(after the same day one year earlier, up to and including `as_of`)?"
+            "How many **different accounts** bought something in the 12 months up to the "
+            "reference date `as_of_date` (after the same day one year earlier, up to and "
+            "including `as_of_date`)?"
         ),
         expected=active,
         hint_text=(

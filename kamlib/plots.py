@@ -14,9 +14,10 @@ __all__ = ["plot_monthly_sales"]
 
 def _money_axis(ax: Axes, currency: str, axis: str = "y") -> None:
     def fmt(value, _pos):
-        for size, suffix in ((1e6, "M"), (1e3, "k")):
-            if abs(value) >= size:
-                return f"{value / size:,.1f}{suffix}"
+        if abs(value) >= 1e6:
+            return f"{value / 1e6:,.1f}M"
+        if abs(value) >= 1e3:
+            return f"{value / 1e3:,.0f}k"
         return f"{value:,.0f}"
 
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(fmt))
@@ -63,5 +64,5 @@ def plot_monthly_sales(
     ax.set_xlabel("month")
     _money_axis(ax, currency)
     ax.set_title("Net sales per month")
-    ax.legend(loc="upper left", frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False)
     return ax
