@@ -297,111 +297,60 @@ def parse_column(
 ) -> tuple[pd.Series, list[Problem]]:
     """Parse one column into its model type; problems name file, column and rows."""
     problems: list[Problem] = []
+
+    def flag(mask: pd.Series, what, hint) -> pd.Series:
+        """Report the cells in ``mask``; ``hint`` is text or a function of sample values."""
+        if mask.any():
+            pos = np.flatnonzero(mask.to_numpy())
+            if callable(hint):
+                hint = hint([str(v) for v in series.iloc[pos[:SHOW]]])
+            problems.append(_problem(cfg, col, src, pos, series, what, hint))
+        return mask
+
     if col.type == "string":
         return _text(series), problems
     if col.type in ("number", "integer"):
         values, bad = _parse_number(series, cfg)
-        if bad.any():
-            pos = np.flatnonzero(bad.to_numpy())
-            samples = [str(v) for v in series.iloc[pos[:SHOW]]]
-            problems.append(
-                _problem(
-                    cfg,
-                    col,
-                    src,
-                    pos,
-                    series,
-                    ("not a number", "not numbers"),
-                    _number_hint(samples, cfg),
-                )
-            )
-            values = values.where(~bad)
+        values = values.where(
+            ~flag(bad, ("not a number", "not numbers"), lambda s: _number_hint(s, cfg))
+        )
         if col.type == "integer":
-            fractional = values.notna() & (values % 1 != 0)
-            if fractional.any():
-                pos = np.flatnonzero(fractional.to_numpy())
-                problems.append(
-                    _problem(
-                        cfg,
-                        col,
-                        src,
-                        pos,
-                        series,
-                        ("not a whole number", "not whole numbers"),
-                        "this column counts whole units",
-                    )
-                )
-                values = values.where(~fractional)
-            values = values.round().astype("Int64")
-        for limit, op, word in ((col.minimum, "lt", "below"), (col.maximum, "gt", "above")):
-            if limit is None:
-                continue
-            out_of_range = getattr(values, op)(limit).fillna(False).astype(bool)
-            if out_of_range.any():
-                pos = np.flatnonzero(out_of_range.to_numpy())
-                problems.append(
-                    _problem(
-                        cfg,
-                        col,
-                        src,
-                        pos,
-                        series,
-                        f"{word} {limit:g}",
-                        f"{col.name} is on the scale {col.unit}: {col.description}",
-                    )
-                )
+            fractional = flag(
+                values.notna() & (values % 1 != 0),
+                ("not a whole number", "not whole numbers"),
+                "this column counts whole units",
+            )
+            values = values.where(~fractional).round().astype("Int64")
+        scale = f"{col.name} is on the scale {col.unit}: {col.description}"
+        if col.minimum is not None:
+            flag(values.lt(col.minimum).fillna(False).astype(bool), f"below {col.minimum:g}", scale)
+        if col.maximum is not None:
+            flag(values.gt(col.maximum).fillna(False).astype(bool), f"above {col.maximum:g}", scale)
         return values, problems
     if col.type == "date":
         values, bad = _parse_date(series, cfg)
-        if bad.any():
-            pos = np.flatnonzero(bad.to_numpy())
-            samples = [str(v) for v in series.iloc[pos[:SHOW]]]
-            problems.append(
-                _problem(
-                    cfg,
-                    col,
-                    src,
-                    pos,
-                    series,
-                    ("not a date", "not dates"),
-                    _date_hint(samples, cfg),
-                )
-            )
+        flag(bad, ("not a date", "not dates"), lambda s: _date_hint(s, cfg))
         return values, problems
     if col.type == "boolean":
         values, bad = _parse_bool(series, cfg)
-        if bad.any():
-            pos = np.flatnonzero(bad.to_numpy())
-            problems.append(
-                _problem(
-                    cfg,
-                    col,
-                    src,
-                    pos,
-                    series,
-                    ("not a yes/no value", "not yes/no values"),
-                    f"accepted: {', '.join(cfg.true_values)} / {', '.join(cfg.false_values)}; "
-                    "add yours with `true_values:` / `false_values:` in kam.yaml",
-                )
-            )
+        flag(
+            bad,
+            ("not a yes/no value", "not yes/no values"),
+            f"accepted: {', '.join(cfg.true_values)} / {', '.join(cfg.false_values)}; "
+            "add yours with `true_values:` / `false_values:` in kam.yaml",
+        )
         return values, problems
     if col.type == "category":
         values, bad = _parse_category(series, col, cfg)
-        if bad.any():
-            pos = np.flatnonzero(bad.to_numpy())
-            found = sorted(set(series.iloc[pos].astype(str)))
-            problems.append(
-                _problem(
-                    cfg,
-                    col,
-                    src,
-                    pos,
-                    series,
-                    f"not one of {', '.join(col.values)}",
-                    f"values found: {show_list(found, 10)}; translate each to one of the model's "
-                    f"values in kam.yaml under this table, e.g. "
-                    f"`values: {{{col.name}: {{{found[0]!r}: <{' | '.join(col.values)}>}}}}`",
-                )
-            )
+        found = sorted(set(series[bad].astype(str)))
+        flag(
+            bad,
+            f"not one of {', '.join(col.values)}",
+            lambda _s: (
+                f"values found: {show_list(found, 10)}; translate each to one of the model's "
+                "values in kam.yaml under this table, e.g. "
+                f"`values: {{{col.name}: {{{found[0]!r}: <{' | '.join(col.values)}>}}}}`"
+            ),
+        )
         return values, problems
     raise ValueError(f"unknown column type {col.type!r}")  # pragma: no cover - schema bug

@@ -575,6 +575,21 @@ def _interactions(rng, accounts, state, contacts, start, end, n_months):
         "complaint": (0.25 + 2.5 * state["demanding"]) * years * active_share,
         "service": (0.2 + 3.0 * state["demanding"]) * years * active_share,
     }
+
+    def events(acc, date, kind, outcome="", reason="", note=None):
+        if note is None:  # the note that goes with each recorded reason
+            note = pd.Series(reason).map(_REASON_NOTES).to_numpy()
+        return pd.DataFrame(
+            {
+                "acc": acc,
+                "date": date,
+                "type": kind,
+                "outcome": outcome,
+                "reason": reason,
+                "note": note,
+            }
+        )
+
     frames = []
     start_d = np.datetime64(start.date())
     span_end = np.minimum(state["lost_month"], n_months)
@@ -584,64 +599,27 @@ def _interactions(rng, accounts, state, contacts, start, end, n_months):
         m = state["first_month"][acc] + rng.random(len(acc)) * (
             span_end[acc] - state["first_month"][acc]
         )
-        date = start_d + (m * 30.4).astype(int)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "acc": acc,
-                    "date": date,
-                    "type": kind,
-                    "outcome": "",
-                    "reason": "",
-                    "note": _NOTES[kind],
-                }
-            )
-        )
+        frames.append(events(acc, start_d + (m * 30.4).astype(int), kind, note=_NOTES[kind]))
     # planted: complaints before quality / service / delivery losses, the loss itself, win-backs
     lost = np.flatnonzero(np.isin(state["true_reason"], ["quality", "service", "delivery"]))
     k = rng.integers(2, 4, len(lost))
     acc = np.repeat(lost, k)
     date = start_d + ((state["lost_month"][acc] - rng.random(len(acc)) * 6) * 30.4).astype(int)
-    frames.append(
-        pd.DataFrame(
-            {
-                "acc": acc,
-                "date": date,
-                "type": "complaint",
-                "outcome": "unresolved",
-                "reason": state["true_reason"][acc],
-                "note": pd.Series(state["true_reason"][acc]).map(_REASON_NOTES).to_numpy(),
-            }
-        )
-    )
+    frames.append(events(acc, date, "complaint", "unresolved", state["true_reason"][acc]))
     rec = np.flatnonzero(state["reason_recorded"])
     date = start_d + (state["lost_month"][rec] * 30.4).astype(int) + rng.integers(30, 90, len(rec))
-    frames.append(
-        pd.DataFrame(
-            {
-                "acc": rec,
-                "date": date,
-                "type": "call",
-                "outcome": "account lost",
-                "reason": state["true_reason"][rec],
-                "note": pd.Series(state["true_reason"][rec]).map(_REASON_NOTES).to_numpy(),
-            }
-        )
-    )
+    frames.append(events(rec, date, "call", "account lost", state["true_reason"][rec]))
     back = np.flatnonzero(state["return_month"] < n_months)
     date = (
         start_d + (state["return_month"][back] * 30.4).astype(int) - rng.integers(20, 50, len(back))
     )
     frames.append(
-        pd.DataFrame(
-            {
-                "acc": back,
-                "date": date,
-                "type": "visit",
-                "outcome": "won back",
-                "reason": "",
-                "note": "Visit by the sales manager with a special offer; customer agreed to a trial order.",
-            }
+        events(
+            back,
+            date,
+            "visit",
+            "won back",
+            note="Visit by the sales manager with a special offer; customer agreed to a trial order.",
         )
     )
     out = pd.concat(frames, ignore_index=True)
