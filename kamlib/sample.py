@@ -140,8 +140,13 @@ def _business_day(dates: np.ndarray) -> np.ndarray:
     return np.busday_offset(days, 0, roll="backward")
 
 
+def _td(values, unit: str = "D") -> np.ndarray:
+    """Whole numbers as a NumPy timedelta (NumPy no longer adds bare integers to dates)."""
+    return np.asarray(values).astype("int64").astype(f"timedelta64[{unit}]")
+
+
 def _months(start: pd.Timestamp, n: int) -> np.ndarray:
-    return np.arange(np.datetime64(start, "M"), np.datetime64(start, "M") + n)
+    return np.arange(np.datetime64(start, "M"), np.datetime64(start, "M") + np.timedelta64(n, "M"))
 
 
 def _accounts(rng, n: int, start: pd.Timestamp, end: pd.Timestamp, n_months: int):
@@ -207,8 +212,8 @@ def _accounts(rng, n: int, start: pd.Timestamp, end: pd.Timestamp, n_months: int
     first_order = np.where(
         first_month > 0,
         _months(start, n_months)[np.minimum(first_month, n_months - 1)],
-        np.datetime64(start, "M") - tenure_before.astype(int) - 1,
-    ).astype("datetime64[D]") + rng.integers(0, 27, n)
+        np.datetime64(start, "M") - _td(tenure_before.astype(int) + 1, "M"),
+    ).astype("datetime64[D]") + _td(rng.integers(0, 27, n))
 
     status = np.where(new, "new", "active").astype(object)
     can_lose = (~new) & (first_month < n_months - 18)
@@ -259,8 +264,8 @@ def _accounts(rng, n: int, start: pd.Timestamp, end: pd.Timestamp, n_months: int
 
     def month_date(m, day_offset):
         valid = m < n_months
-        out = months[np.minimum(m, n_months - 1)] + day_offset
-        return np.where(valid, out, np.datetime64("NaT"))
+        out = months[np.minimum(m, n_months - 1)] + _td(day_offset)
+        return np.where(valid, out, np.datetime64("NaT", "D"))
 
     scenario = pd.DataFrame(
         {
@@ -407,7 +412,7 @@ def _transactions(rng, accounts, state, products, start, n_months):
     ).astype(int)
     days_in = np.where(order_month == n_months - 1, 28, days_in)
     order_date = _business_day(
-        month_start[order_month] + (rng.random(len(order_am)) * days_in).astype(int)
+        month_start[order_month] + _td((rng.random(len(order_am)) * days_in).astype(int))
     )
     early = order_date < month_start[order_month]  # rolled back into the previous month
     order_date = np.where(
@@ -438,10 +443,10 @@ def _transactions(rng, accounts, state, products, start, n_months):
     ratio = notes["quantity"].to_numpy() / lines["quantity"].to_numpy()[ret]
     notes["amount"] = np.round(lines["amount"].to_numpy()[ret] * ratio, 2)
     notes["cost"] = np.round(lines["cost"].to_numpy()[ret] * ratio, 2)
-    end_day = np.busday_offset(month_start[-1] + 27, 0, roll="backward")
+    end_day = np.busday_offset(month_start[-1] + np.timedelta64(27, "D"), 0, roll="backward")
     notes["date"] = np.minimum(
         _business_day(
-            notes["date"].to_numpy().astype("datetime64[D]") + rng.integers(5, 40, len(ret))
+            notes["date"].to_numpy().astype("datetime64[D]") + _td(rng.integers(5, 40, len(ret)))
         ),
         end_day,
     )
@@ -465,7 +470,7 @@ def _invoices(rng, orders, accounts, scenario, end):
     n = len(orders)
     inv_date = orders["invoice_date"].to_numpy().astype("datetime64[D]")
     terms = np.where(payer == "cash", 0, np.where(rng.random(n) < 0.25, 60, 30))
-    due = inv_date + terms
+    due = inv_date + _td(terms)
     delay = np.select(
         [payer == "cash", payer == "punctual", payer == "late", payer == "very_late"],
         [
@@ -475,7 +480,7 @@ def _invoices(rng, orders, accounts, scenario, end):
             rng.exponential(42.0, n) + 10,
         ],
     ).astype(int)
-    paid = due + delay
+    paid = due + _td(delay)
     paid = np.where(payer == "cash", inv_date, paid)
     open_ = paid > np.datetime64(end.date())
     out = pd.DataFrame(
@@ -484,7 +489,7 @@ def _invoices(rng, orders, accounts, scenario, end):
             "account_id": accounts["account_id"].to_numpy()[orders["account"].to_numpy()],
             "invoice_date": inv_date,
             "due_date": due,
-            "paid_date": np.where(open_, np.datetime64("NaT"), paid),
+            "paid_date": np.where(open_, np.datetime64("NaT", "D"), paid),
             "amount": orders["amount"],
             "payment_method": np.where(
                 payer == "cash", "cash", np.where(rng.random(n) < 0.3, "direct_debit", "transfer")
@@ -528,7 +533,7 @@ def _contacts(rng, accounts, state, end):
     days_ago = np.where(
         lost, rng.integers(200, 700, len(acc)), rng.exponential(60, len(acc)).astype(int)
     )
-    last = np.datetime64(end.date()) - days_ago
+    last = np.datetime64(end.date()) - _td(days_ago)
     names = np.char.add(np.char.add(_pick(rng, _FIRST, len(acc)), " "), _pick(rng, _LAST, len(acc)))
     return pd.DataFrame(
         {
@@ -599,19 +604,21 @@ def _interactions(rng, accounts, state, contacts, start, end, n_months):
         m = state["first_month"][acc] + rng.random(len(acc)) * (
             span_end[acc] - state["first_month"][acc]
         )
-        frames.append(events(acc, start_d + (m * 30.4).astype(int), kind, note=_NOTES[kind]))
+        frames.append(events(acc, start_d + _td((m * 30.4).astype(int)), kind, note=_NOTES[kind]))
     # planted: complaints before quality / service / delivery losses, the loss itself, win-backs
     lost = np.flatnonzero(np.isin(state["true_reason"], ["quality", "service", "delivery"]))
     k = rng.integers(2, 4, len(lost))
     acc = np.repeat(lost, k)
-    date = start_d + ((state["lost_month"][acc] - rng.random(len(acc)) * 6) * 30.4).astype(int)
+    date = start_d + _td(((state["lost_month"][acc] - rng.random(len(acc)) * 6) * 30.4).astype(int))
     frames.append(events(acc, date, "complaint", "unresolved", state["true_reason"][acc]))
     rec = np.flatnonzero(state["reason_recorded"])
-    date = start_d + (state["lost_month"][rec] * 30.4).astype(int) + rng.integers(30, 90, len(rec))
+    date = start_d + _td(
+        (state["lost_month"][rec] * 30.4).astype(int) + rng.integers(30, 90, len(rec))
+    )
     frames.append(events(rec, date, "call", "account lost", state["true_reason"][rec]))
     back = np.flatnonzero(state["return_month"] < n_months)
-    date = (
-        start_d + (state["return_month"][back] * 30.4).astype(int) - rng.integers(20, 50, len(back))
+    date = start_d + _td(
+        (state["return_month"][back] * 30.4).astype(int) - rng.integers(20, 50, len(back))
     )
     frames.append(
         events(
@@ -661,7 +668,7 @@ def _competitors(rng, accounts, state, start):
     pos = np.arange(len(acc)) - np.repeat(np.cumsum(k) - k, k)
     offset = rng.integers(0, len(_COMPETITORS), n)
     comp = _COMPETITORS[(offset[acc] + pos) % len(_COMPETITORS)]
-    since = np.datetime64(start.date()) - rng.integers(-700, 2500, len(acc))
+    since = np.datetime64(start.date()) - _td(rng.integers(-700, 2500, len(acc)))
     share = np.round(rng.uniform(0.05, 0.45, len(acc)), 2)
     winner = np.isin(
         state["true_reason"][acc], ["price", "quality", "service", "delivery", "relationship"]
@@ -687,7 +694,7 @@ def _proposals(rng, accounts, state, orders_per_acc, winners, start, end, n_mont
     lo = state["first_month"][acc]
     hi = np.minimum(state["lost_month"][acc], n_months)
     m = lo + rng.random(len(acc)) * np.maximum(hi - lo, 1)
-    date = np.datetime64(start.date()) + (m * 30.4).astype(int)
+    date = np.datetime64(start.date()) + _td((m * 30.4).astype(int))
     kind = np.where(rng.random(len(acc)) < 0.25, "tender", "offer")
     value = np.round(orders_per_acc[acc] * rng.uniform(0.1, 0.5, len(acc)) + 500, -2)
     u = rng.random(len(acc))
@@ -700,7 +707,7 @@ def _proposals(rng, accounts, state, orders_per_acc, winners, start, end, n_mont
     # planted: the tender lost before a price-driven loss
     lost_price = np.flatnonzero(state["true_reason"] == "price")
     acc2 = lost_price
-    date2 = np.datetime64(start.date()) + ((state["lost_month"][acc2] - 1) * 30.4).astype(int)
+    date2 = np.datetime64(start.date()) + _td(((state["lost_month"][acc2] - 1) * 30.4).astype(int))
     acc = np.concatenate([acc, acc2])
     date = np.concatenate([date, date2])
     kind = np.concatenate([kind, np.full(len(acc2), "tender")])
@@ -708,9 +715,9 @@ def _proposals(rng, accounts, state, orders_per_acc, winners, start, end, n_mont
     outcome = np.concatenate([outcome, np.full(len(acc2), "lost", dtype=object)])
     reason = np.concatenate([reason, np.full(len(acc2), "price")])
     end_d = np.datetime64(end.date())
-    outcome = np.where(date > end_d - 60, "open", outcome)
+    outcome = np.where(date > end_d - np.timedelta64(60, "D"), "open", outcome)
     decided = np.where(
-        outcome == "open", np.datetime64("NaT"), date + rng.integers(10, 60, len(acc))
+        outcome == "open", np.datetime64("NaT", "D"), date + _td(rng.integers(10, 60, len(acc)))
     )
     decided = np.where(decided > end_d, end_d, decided)
     winner_comp = winners.reindex(acc).to_numpy()
@@ -756,7 +763,9 @@ def _surveys(rng, accounts, state, start, n_months):
     unhappy |= month >= state["decline_from"][acc] - 6
     score = rng.normal(np.where(unhappy, 4.8, 7.6), 1.3)
     score = np.clip(np.round(score), 0, 10).astype(int)
-    date = np.datetime64(start.date()) + (month * 30.4).astype(int) + rng.integers(0, 20, len(acc))
+    date = np.datetime64(start.date()) + _td(
+        (month * 30.4).astype(int) + rng.integers(0, 20, len(acc))
+    )
     comments = np.array(
         [
             "",
