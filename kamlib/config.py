@@ -25,6 +25,7 @@ A folder without ``kam.yaml`` is read by convention: ``transactions.csv``,
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,7 +74,7 @@ for _first in "tTfF":
         0,
         (
             "tag:yaml.org,2002:bool",
-            __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+            re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
         ),
     )
 

@@ -122,8 +122,8 @@ def run_reports(
     dataset = load_dataset(data)
     notebooks = [Path(n) for n in (notebooks or default_notebooks())]
     parameters = dict(parameters or {})
-    for nb in notebooks:
-        declared = notebook_parameters(nb)
+    declared_by = {nb: notebook_parameters(nb) for nb in notebooks}
+    for nb, declared in declared_by.items():
         unknown = sorted(set(parameters) - set(declared))
         if unknown:
             raise ValueError(
@@ -141,7 +141,7 @@ def run_reports(
         executed = tmp / "executed" / nb.name
         executed.parent.mkdir(exist_ok=True)
         params = {"data": str(dataset.source), "exports": str(tmp / "exports"), **parameters}
-        params = {k: v for k, v in params.items() if k in notebook_parameters(nb)}
+        params = {k: v for k, v in params.items() if k in declared_by[nb]}
         t0 = time.perf_counter()
         status, error = "ok", ""
         try:
