@@ -16,7 +16,7 @@ from kamlib import _readers
 from kamlib.config import DatasetConfig, TableConfig, read_config
 from kamlib.paths import resolve_dataset
 from kamlib.schema import MODEL
-from kamlib.validation import DatasetError, Problem, closest, show_list
+from kamlib.validation import SHOW, DatasetError, Problem, closest, show_list
 
 __all__ = ["Dataset", "DatasetError", "load_dataset", "load_sample"]
 
@@ -189,7 +189,10 @@ def _load_table(cfg: TableConfig) -> tuple[pd.DataFrame | None, tuple[str, ...],
         if dup.any():
             pos = np.flatnonzero(dup)
             keys = frame.loc[dup, list(spec.key)].drop_duplicates()
-            shown = show_list([", ".join(map(str, k)) for k in keys.itertuples(index=False)])
+            first = keys.head(SHOW).astype(str)
+            shown = show_list(first.iloc[:, 0].str.cat(first.iloc[:, 1:], sep=", ").tolist())
+            if len(keys) > SHOW:
+                shown += f" … ({len(keys) - SHOW} more)"
             problems.append(
                 Problem(
                     f"{cfg.file_label}: key {' + '.join(spec.key)} of `{cfg.table}` is not unique "

@@ -445,3 +445,10 @@ def test_dataset_named_after_its_folder_even_when_given_as_dot(
     root = make_dataset(good_files, folder="acme-export")
     monkeypatch.chdir(root)
     assert load_dataset(".").name == "acme-export"
+
+
+def test_duplicate_two_column_key(make_dataset, good_files):
+    comp = "account_id,competitor,estimated_share\nA1,Adhexa,0.2\nA1,Bondline,0.1\nA1,Adhexa,0.3\n"
+    (msg,) = problems_of(make_dataset({**good_files, "competitors.csv": comp}))
+    assert "key account_id + competitor of `competitors` is not unique" in msg
+    assert "1 duplicated ('A1, Adhexa') in rows 2, 4" in msg
