@@ -11,7 +11,25 @@ from __future__ import annotations
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
-from kamlib.course import start_here_exercises
+from kamlib.abc_xyz import (
+    ABC_XYZ_PLAYBOOK,
+    SBC_TO_XYZ,
+    XYZ_DEFAULTS,
+    ClassificationWarning,
+    Migration,
+    abc_classes,
+    abc_xyz,
+    abc_xyz_matrix,
+    describe_abc,
+    describe_matrix,
+    describe_migration,
+    describe_xyz,
+    first_purchases,
+    migration,
+    transition_matrix,
+    xyz_classes,
+)
+from kamlib.course import ABC_HAND_TABLE, abc_xyz_exercises, start_here_exercises
 from kamlib.dataset import Dataset, load_dataset, load_sample
 from kamlib.dates import resolve_as_of, window
 from kamlib.exercises import Exercise, Feedback, ___
@@ -28,22 +46,42 @@ except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
     __version__ = "0.0.0"
 
 __all__ = [
+    "ABC_HAND_TABLE",
+    "ABC_XYZ_PLAYBOOK",
     "MODEL",
+    "SBC_TO_XYZ",
+    "XYZ_DEFAULTS",
+    "ClassificationWarning",
     "Dataset",
     "DatasetError",
     "Exercise",
     "Feedback",
+    "Migration",
     "Problem",
     "___",
+    "abc_classes",
+    "abc_xyz",
+    "abc_xyz_exercises",
+    "abc_xyz_matrix",
     "data_quality",
+    "describe_abc",
+    "describe_matrix",
+    "describe_migration",
     "describe_monthly_sales",
+    "describe_xyz",
     "export_table",
+    "first_purchases",
     "generate_sample",
     "load_dataset",
     "load_sample",
+    "migration",
     "monthly_sales",
     "neutralise_formulas",
+    "plot_abc_xyz_matrix",
     "plot_monthly_sales",
+    "plot_pareto",
+    "plot_transitions",
+    "plot_xyz_distribution",
     "project_root",
     "resolve_as_of",
     "resolve_dataset",
@@ -51,11 +89,19 @@ __all__ = [
     "sample_dir",
     "start_here_exercises",
     "table_overview",
+    "transition_matrix",
     "window",
     "write_sample",
+    "xyz_classes",
 ]
 
-_PLOTS = {"plot_monthly_sales"}
+_PLOTS = {
+    "plot_abc_xyz_matrix",
+    "plot_monthly_sales",
+    "plot_pareto",
+    "plot_transitions",
+    "plot_xyz_distribution",
+}
 
 
 def __getattr__(name: str):

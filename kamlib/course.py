@@ -11,7 +11,7 @@ import pandas as pd
 from kamlib.dates import window
 from kamlib.exercises import Exercise
 
-__all__ = ["start_here_exercises"]
+__all__ = ["ABC_HAND_TABLE", "abc_xyz_exercises", "start_here_exercises"]
 
 
 def _month(value) -> pd.Period:
@@ -130,3 +130,180 @@ def start_here_exercises(transactions: pd.DataFrame, *, as_of: pd.Timestamp) -> 
         normalise=_month,
     )
     return {"active_accounts": active_accounts, "best_month": best_month}
+
+
+#: The five accounts of the "classify by hand" exercise (revenue in k EUR).
+ABC_HAND_TABLE = pd.DataFrame(
+    {
+        "account_id": ["Nordlicht", "Ostwerk", "Südbau", "Westpack", "Mittelholz"],
+        "revenue": [500, 250, 150, 60, 40],
+    }
+)
+
+
+def _classes_answer(value) -> dict[str, str]:
+    """A dict account -> class from a dict, or from a list/str in table order."""
+    names = list(ABC_HAND_TABLE["account_id"])
+    if isinstance(value, dict):
+        return {str(k): str(v).strip().upper() for k, v in value.items()}
+    if isinstance(value, str):
+        value = [c for c in value if not c.isspace() and c not in ",;"]
+    items = list(value)
+    if len(items) != len(names):
+        raise ValueError(f"give one class for each of the {len(names)} accounts")
+    return {n: str(v).strip().upper() for n, v in zip(names, items, strict=True)}
+
+
+def _a_share(classified: pd.DataFrame, a: float) -> float:
+    """Share of the positive total that the A accounts make with A cut-off ``a``."""
+    positive = classified[classified["value"] > 0]
+    before = positive["cumulative_share"] - positive["share"]
+    return float(positive.loc[before < a, "share"].sum())
+
+
+def abc_xyz_exercises(classified: pd.DataFrame, moves: pd.DataFrame) -> dict[str, Exercise]:
+    """Exercises of ``02_abc_xyz``.
+
+    The solutions use the notebook's names: ``hand_table`` (:data:`ABC_HAND_TABLE`),
+    ``classified`` (:func:`kamlib.abc_xyz`), ``moves`` (``Migration.moves``) and ``pd``.
+
+    Parameters
+    ----------
+    classified : pandas.DataFrame
+        The current classification.
+    moves : pandas.DataFrame
+        ``kamlib.migration(...).moves`` for the same settings.
+
+    Returns
+    -------
+    dict of str to Exercise
+        ``classify_by_hand``, ``cutoff_for_half`` and ``fell_from_a``.
+    """
+    names = list(ABC_HAND_TABLE["account_id"])
+    right = dict(zip(names, ["A", "A", "A", "B", "C"], strict=True))
+    at_most = dict(zip(names, ["A", "A", "B", "C", "C"], strict=True))  # "cumulative ≤ 80 %"
+    ascending = dict(zip(names, ["C", "B", "A", "A", "A"], strict=True))
+
+    def wrong_ones(answer: dict) -> str:
+        wrong = [n for n in names if answer.get(n) != right[n]]
+        return (
+            f"not yet: look again at {', '.join(wrong)}. Sort by revenue, add up the shares, "
+            "and ask for each account: how much do the accounts *before* it make?"
+        )
+
+    classify_by_hand = Exercise(
+        key="classify_by_hand",
+        question=(
+            "Classify the five accounts of `hand_table` (revenue in k EUR, 1,000 in all) into "
+            "A, B and C with the cut-offs 80 % and 95 %, by hand. Answer as a dict, e.g. "
+            "`{'Nordlicht': 'A', ...}`, or as a string in table order, e.g. `'ABBCC'`."
+        ),
+        expected=right,
+        hint_text=(
+            "Shares: 50 %, 25 %, 15 %, 6 %, 4 %. The share of the accounts before each one: "
+            "0 %, 50 %, 75 %, 90 %, 96 %. An account is A while the ones before it make less "
+            "than 80 %, B while they make less than 95 %."
+        ),
+        solution_code=(
+            "shares = hand_table['revenue'] / hand_table['revenue'].sum()\n"
+            "before = shares.cumsum() - shares\n"
+            "classes = pd.cut(before, [-1, 0.8, 0.95, 2], right=False, labels=['A', 'B', 'C'])\n"
+            "answer = dict(zip(hand_table['account_id'], classes.astype(str)))"
+        ),
+        mistakes=(
+            (
+                lambda a: a == at_most,
+                "you used 'cumulative share ≤ 80 %'. Here the account that crosses a cut-off "
+                "stays in the upper class: Südbau starts at 75 %, below 80 %, so it is A; "
+                "Westpack starts at 90 %, so it is B.",
+            ),
+            (
+                lambda a: a == ascending,
+                "you ranked from the smallest up; ABC starts with the largest.",
+            ),
+            (lambda a: set(a) != set(names), f"name each account once: {', '.join(names)}."),
+            (lambda a: True, wrong_ones),
+        ),
+        normalise=_classes_answer,
+    )
+
+    def a_share_text(a: float) -> str:
+        share = _a_share(classified, a)
+        n = int(((classified["cumulative_share"] - classified["share"]) < a).sum())
+        direction = "lower" if share > 0.55 else "raise"
+        return (
+            f"with an A cut-off of {a:.0%} the {n} A accounts make {share:.0%} of the total; "
+            f"aim for 45–55 %: {direction} the cut-off."
+        )
+
+    cutoff_for_half = Exercise(
+        key="cutoff_for_half",
+        question=(
+            "Key accounts usually make about half of sales. Choose an A cut-off (a fraction, "
+            "e.g. 0.6) so that the A accounts make **between 45 % and 55 %** of the total."
+        ),
+        expected=next(
+            (a / 100 for a in range(30, 91) if 0.45 <= _a_share(classified, a / 100) <= 0.55), 0.5
+        ),
+        hint_text=(
+            "The A accounts make the share of all accounts whose predecessors make less than the "
+            "cut-off. Try a few values with `kamlib.abc_classes(tx, as_of=as_of_date, "
+            "cutoffs=(a, 0.95))` and add up `share` where `abc == 'A'`."
+        ),
+        solution_code=(
+            "before = classified['cumulative_share'] - classified['share']\n"
+            "a_share = {a: classified.loc[before < a, 'share'].sum() for a in (0.4, 0.45, 0.5, 0.55)}\n"
+            "answer = min(a_share, key=lambda a: abs(a_share[a] - 0.5))"
+        ),
+        mistakes=(
+            (lambda a: float(a) > 1, "give the cut-off as a fraction: 0.5 for 50 %."),
+            (lambda a: float(a) <= 0, "the cut-off must be above 0."),
+            (lambda a: True, a_share_text),
+        ),
+        accept=lambda a: 0 < float(a) <= 1 and 0.45 <= _a_share(classified, float(a)) <= 0.55,
+    )
+
+    was_a = moves["abc_before"] == "A"
+    fell = int((was_a & (moves["abc_now"] != "A")).sum())
+    still_buying = int((was_a & moves["abc_now"].isin(["B", "C"])).sum())
+    all_fallers = int(moves["abc_fell"].sum())
+    stayed = int((was_a & (moves["abc_now"] == "A")).sum())
+    risers = int(((moves["abc_now"] == "A") & (moves["abc_before"] != "A")).sum())
+    fell_from_a = Exercise(
+        key="fell_from_a",
+        question=(
+            "Read the ABC migration table: how many accounts were **A in the previous window and "
+            "are not A now** (they are B or C now, or stopped buying)?"
+        ),
+        expected=fell,
+        hint_text=(
+            "Take the row 'A' (the previous window) and add every column except 'A': B, C and "
+            "'—' (did not buy in the current window)."
+        ),
+        solution_code=(
+            "was_a = moves['abc_before'] == 'A'\nanswer = int((was_a & (moves['abc_now'] != 'A')).sum())"
+        ),
+        mistakes=(
+            (
+                lambda a: a == still_buying and still_buying != fell,
+                "you left out the A accounts that stopped buying: the '—' column counts too.",
+            ),
+            (
+                lambda a: a == all_fallers and all_fallers != fell,
+                "that counts every faller, B→C included; the question is only about A accounts.",
+            ),
+            (
+                lambda a: a == stayed and stayed != fell,
+                "that is the diagonal: the accounts that stayed A.",
+            ),
+            (
+                lambda a: a == risers and risers != fell,
+                "that is the column 'A': accounts that are A now. Read the row 'A' instead.",
+            ),
+        ),
+    )
+    return {
+        "classify_by_hand": classify_by_hand,
+        "cutoff_for_half": cutoff_for_half,
+        "fell_from_a": fell_from_a,
+    }

@@ -198,13 +198,18 @@ class Exercise:
         A nudge that does not give the answer away.
     solution_code : str
         Python code whose last assignment ``answer = …`` gives the right answer.
-    mistakes : tuple of (callable, str)
+    mistakes : tuple of (callable, str or callable)
         Typical wrong answers: a predicate on the (normalised) answer and the
-        specific feedback it earns, e.g. ``(lambda a: a == lowest, "you sorted ascending")``.
+        specific feedback it earns, e.g. ``(lambda a: a == lowest, "you sorted ascending")``;
+        the feedback may be a function of the answer, to quote its numbers.
     normalise : callable, optional
         Applied to the answer before comparing (e.g. turn ``"2025-03"`` into a month).
     rtol : float
         Relative tolerance for numbers.
+    accept : callable, optional
+        For questions with more than one right answer (e.g. "a cut-off that makes
+        about half of sales"): a predicate on the normalised answer; ``expected``
+        is then one example of a right answer.
     """
 
     key: str
@@ -212,9 +217,12 @@ class Exercise:
     expected: Any
     hint_text: str
     solution_code: str
-    mistakes: tuple[tuple[Callable[[Any], bool], str], ...] = field(default=())
+    mistakes: tuple[tuple[Callable[[Any], bool], str | Callable[[Any], str]], ...] = field(
+        default=()
+    )
     normalise: Callable[[Any], Any] | None = None
     rtol: float = 1e-6
+    accept: Callable[[Any], bool] | None = None
 
     def check(self, answer: Any) -> Feedback:
         """Check ``answer``; returns :class:`Feedback` (truthy when correct)."""
@@ -232,15 +240,22 @@ class Exercise:
                     "incorrect",
                     f"could not read your answer {answer!r} ({exc}); {self.hint_text}",
                 )
-        if _same(value, self.expected, self.rtol):
+        right = _same(value, self.expected, self.rtol)
+        if self.accept is not None:
+            try:
+                right = bool(self.accept(value))
+            except Exception:  # an answer the predicate cannot judge is not right
+                right = False
+        if right:
             return Feedback(self.key, "correct", f"{self._shown(value)} is right.")
         for predicate, message in self.mistakes:
             try:
                 hit = bool(predicate(value))
-            except Exception:  # a predicate that cannot judge this answer does not apply
-                hit = False
+                text = message(value) if callable(message) else message
+            except Exception:  # a rule that cannot judge this answer does not apply
+                continue
             if hit:
-                return Feedback(self.key, "incorrect", message)
+                return Feedback(self.key, "incorrect", text)
         kind = type(self.expected).__name__
         if _is_number(self.expected) and not _is_number(value):
             return Feedback(

@@ -9,7 +9,13 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
-__all__ = ["plot_monthly_sales"]
+__all__ = [
+    "plot_abc_xyz_matrix",
+    "plot_monthly_sales",
+    "plot_pareto",
+    "plot_transitions",
+    "plot_xyz_distribution",
+]
 
 
 def _money_axis(ax: Axes, currency: str, axis: str = "y") -> None:
@@ -65,4 +71,169 @@ def plot_monthly_sales(
     _money_axis(ax, currency)
     ax.set_title("Net sales per month")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, frameon=False)
+    return ax
+
+
+_ABC_COLORS = {"A": "#1f5f8b", "B": "#4d9de0", "C": "#b9d7f0"}
+
+
+def plot_pareto(
+    classified: pd.DataFrame, *, cutoffs: tuple[float, float] = (0.8, 0.95), ax: Axes | None = None
+) -> Axes:
+    """Pareto curve: cumulative share of the measure against the share of accounts.
+
+    Parameters
+    ----------
+    classified : pandas.DataFrame
+        :func:`kamlib.abc_classes` or :func:`kamlib.abc_xyz` (largest account first).
+    cutoffs : (float, float)
+        The A and B cut-offs, drawn as dashed lines.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=(8, 4.5))
+    n = len(classified)
+    frame = classified.assign(account_share=classified["rank"] / max(n, 1))
+    sns.scatterplot(
+        data=frame,
+        x="account_share",
+        y="cumulative_share",
+        hue="abc",
+        hue_order=["A", "B", "C"],
+        palette=_ABC_COLORS,
+        s=18,
+        linewidth=0,
+        ax=ax,
+    )
+    ax.plot(
+        frame["account_share"], frame["cumulative_share"], color="grey", linewidth=0.8, zorder=0
+    )
+    for cut in cutoffs:
+        ax.axhline(cut, color="grey", linestyle="--", linewidth=0.8)
+        ax.text(1.0, cut, f" {cut:.0%}", va="center", ha="left", fontsize=9, color="grey")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    ax.set_xlabel("share of accounts (largest first)")
+    ax.set_ylabel("cumulative share")
+    ax.set_title("Pareto curve")
+    ax.legend(title="class", loc="lower right")
+    return ax
+
+
+def plot_xyz_distribution(classified: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Accounts per XYZ class, split by ABC class.
+
+    Parameters
+    ----------
+    classified : pandas.DataFrame
+        :func:`kamlib.abc_xyz`.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=(7, 4))
+    order = [c for c in ["X", "Y", "Z", "N"] if (classified["xyz"] == c).any()]
+    sns.countplot(
+        data=classified,
+        x="xyz",
+        hue="abc",
+        order=order,
+        hue_order=["A", "B", "C"],
+        palette=_ABC_COLORS,
+        ax=ax,
+    )
+    for container in ax.containers:
+        ax.bar_label(container, fontsize=8)
+    ax.set_xlabel("XYZ class (X regular … Z irregular, N too little history)")
+    ax.set_ylabel("accounts")
+    ax.set_title("How regularly accounts buy")
+    ax.legend(title="ABC")
+    return ax
+
+
+def plot_abc_xyz_matrix(
+    matrix: pd.DataFrame, *, value: str = "accounts", ax: Axes | None = None
+) -> Axes:
+    """Heatmap of the ABC-XYZ matrix.
+
+    Parameters
+    ----------
+    matrix : pandas.DataFrame
+        :func:`kamlib.abc_xyz_matrix`.
+    value : {"accounts", "value_share", "value", "account_share"}
+        What the cells show.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=(5, 3.6))
+    table = matrix.pivot(index="abc", columns="xyz", values=value)
+    table = table.reindex(index=["A", "B", "C"], columns=[c for c in "XYZN" if c in table.columns])
+    fmt = "d" if value == "accounts" else (".0%" if value.endswith("share") else ",.0f")
+    sns.heatmap(
+        table.astype(int) if value == "accounts" else table,
+        annot=True,
+        fmt=fmt,
+        cmap="Blues",
+        cbar=False,
+        linewidths=1,
+        linecolor="white",
+        ax=ax,
+    )
+    titles = {
+        "accounts": "Accounts per cell",
+        "value_share": "Share of the measure per cell",
+        "account_share": "Share of accounts per cell",
+        "value": "Measure per cell",
+    }
+    ax.set_title(titles.get(value, value))
+    ax.set_xlabel("XYZ")
+    ax.set_ylabel("ABC")
+    ax.tick_params(axis="y", rotation=0)
+    return ax
+
+
+def plot_transitions(table: pd.DataFrame, *, title: str = "", ax: Axes | None = None) -> Axes:
+    """Heatmap of a transition matrix (classes before in rows, now in columns).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`kamlib.transition_matrix`.
+    title : str
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=(5, 4))
+    whole = bool((table.round() == table).all().all())
+    sns.heatmap(
+        table.astype(int) if whole else table,
+        annot=True,
+        fmt="d" if whole else ",.0f",
+        cmap="Purples",
+        cbar=False,
+        linewidths=1,
+        linecolor="white",
+        ax=ax,
+    )
+    ax.set_xlabel("class now")
+    ax.set_ylabel("class in the previous window")
+    ax.tick_params(axis="y", rotation=0)
+    ax.set_title(title or "From the previous window to now")
     return ax

@@ -152,3 +152,58 @@ def test_report_renders_html_without_code_or_exercises(tmp_path):
     meta = json.loads((run.folder / "run.json").read_text())
     assert meta["status"] == "ok" and meta["notebooks"][0]["status"] == "ok"
     assert not list(tmp_path.glob(".incomplete-*"))
+
+
+ABC_XYZ = kamlib.project_root() / "notebooks" / "02_abc_xyz.ipynb"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {"xyz_method": "frequency"},
+        {"xyz_method": "sbc", "measure": "margin", "a_cutoff": 0.7, "b_cutoff": 0.9},
+        {
+            "xyz_method": "cv",
+            "xyz_cutoffs": {"x": 0.3, "y": 0.8},
+            "grain": "quarter",
+            "measure": "quantity",
+        },
+        {"window_months": 6, "min_periods": 3, "compare_previous": False},
+    ],
+    ids=["frequency", "sbc-margin-cutoffs", "cv-quarter-quantity", "6-months-no-compare"],
+)
+def test_abc_xyz_with_other_settings(tmp_path, second_company, parameters):
+    nb = _run(
+        ABC_XYZ, tmp_path, data=str(second_company), exports=str(tmp_path / "out"), **parameters
+    )
+    text = _text(nb)
+    method = parameters.get("xyz_method", "cv")
+    assert f"By the {method} method" in text
+    assert f"XYZ by the **{method}** method per {parameters.get('grain', 'month')}" in text
+    assert (tmp_path / "out" / "abc_xyz_matrix.xlsx").is_file()
+    if parameters.get("compare_previous", True):
+        assert "fell out of A" in text
+    else:
+        assert "Comparison with the previous window is switched off" in text
+
+
+@pytest.mark.slow
+def test_abc_xyz_with_transactions_only(tmp_path, second_company):
+    only = tmp_path / "only-tx"
+    only.mkdir()
+    (only / "transactions.csv").write_bytes((second_company / "transactions.csv").read_bytes())
+    nb = _run(ABC_XYZ, tmp_path, data=str(only), exports=str(tmp_path / "o"))
+    assert "fell out of A" in _text(nb)
+
+
+@pytest.mark.slow
+def test_abc_xyz_report_leaves_out_explorer_and_exercises(tmp_path):
+    from kamlib.report import run_reports
+
+    run = run_reports([ABC_XYZ], data="sample", out=tmp_path)
+    assert run.ok, run.notebooks
+    page = (run.folder / "02_abc_xyz.html").read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64") >= 4  # Pareto, XYZ, matrix, migration
+    assert "Explorer: move the cut-offs" not in page and "classify_by_hand" not in page
+    assert "AX core" in page
