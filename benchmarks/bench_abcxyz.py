@@ -112,14 +112,19 @@ IMPLEMENTATIONS = {"kamlib abc_xyz": run_kamlib, "straightforward pandas": run_s
 
 
 def check_same(kam: pd.DataFrame, plain: pd.DataFrame) -> None:
-    """Raise AssertionError unless both give the same classes per account."""
+    """Raise AssertionError unless both give the same classes per account (also under -O)."""
     k = kam.set_index("account_id").sort_index()
     p = plain.set_index("account_id").sort_index()
-    assert k.index.equals(p.index), "the two implementations classify different accounts"
+    if not k.index.equals(p.index):
+        raise AssertionError("the two implementations classify different accounts")
     for col in ("abc", "xyz"):
         diff = k[col].to_numpy(dtype=object) != p[col].to_numpy(dtype=object)
-        assert not diff.any(), f"{col} differs for {diff.sum()} accounts, e.g. {k.index[diff][:5]}"
-    assert np.array_equal(k["periods"].to_numpy(), p["periods"].to_numpy()), "spans differ"
+        if diff.any():
+            raise AssertionError(
+                f"{col} differs for {diff.sum()} accounts, e.g. {list(k.index[diff][:5])}"
+            )
+    if not np.array_equal(k["periods"].to_numpy(), p["periods"].to_numpy()):
+        raise AssertionError("the active spans differ")
     np.testing.assert_allclose(k["value"], p["value"], rtol=1e-9, atol=1e-6)
     np.testing.assert_allclose(k["cv"], p["cv"], rtol=1e-9, atol=1e-12, equal_nan=True)
 

@@ -23,8 +23,8 @@ quarter, anchored at ``as_of``) of the same window, with one of three methods:
     1.32) and intermittent (CV² < 0.49) → Y; lumpy → Z (see :data:`SBC_TO_XYZ`).
 
 Zero periods count only within the account's **active span**: from its first
-purchase (``first_purchase`` if given, else its first purchase in the window)
-to ``as_of``; ``span="window"`` counts every period of the window. An account
+purchase (``first_purchase`` if given, else its first line in the window, a
+credit note included, since it shows the account bought before) to ``as_of``; ``span="window"`` counts every period of the window. An account
 whose span has fewer than ``min_periods`` periods is class ``N`` (not enough
 history to judge), not Z. A period whose net purchases are negative (credit
 notes) counts as zero.
@@ -204,7 +204,9 @@ def _grid(
     as_of = pd.Timestamp(as_of)
     start, end = window(as_of, months=months, lag=lag)
     dates = transactions["date"]
-    in_window = ((dates > start) & (dates <= end)).to_numpy()
+    # whole days: a line at 15:00 on as_of is in, one at 15:00 on the start day is out
+    day = pd.Timedelta(days=1)
+    in_window = ((dates >= start + day) & (dates < end + day)).to_numpy()
     lines = transactions.loc[in_window, ["account_id", "date", column]]
     n_periods = months // step
     codes, accounts = pd.factorize(lines["account_id"], sort=True)
@@ -212,6 +214,7 @@ def _grid(
     flat = codes.astype(np.int64) * n_periods + period
     size = len(accounts) * n_periods
     values = np.bincount(flat, weights=lines[column].to_numpy(dtype=float), minlength=size)
+    values = values.astype(float)  # an empty bincount is int
     has_line = np.bincount(flat, minlength=size) > 0
     values = values.reshape(len(accounts), n_periods)
     has_line = has_line.reshape(len(accounts), n_periods)
@@ -259,8 +262,14 @@ def _abc_from_totals(
     share = value / total if total > 0 else np.zeros_like(value)
     contribution = np.where(value > 0, share, 0.0)
     cumulative = np.cumsum(contribution)
-    before = cumulative - contribution
-    abc = np.where(before < a, "A", np.where(before < b, "B", "C"))
+    # compare sums of values, not sums of shares, with a tolerance for float rounding:
+    # predecessors making exactly the cut-off (70 + 10 of 100 at 80 %) mean B, not A
+    running = np.cumsum(np.where(value > 0, value, 0.0))
+    before = running - np.where(value > 0, value, 0.0)
+    tolerance = 1e-9 * total
+    abc = np.where(
+        before < a * total - tolerance, "A", np.where(before < b * total - tolerance, "B", "C")
+    )
     abc = np.where(value > 0, abc, "C")
     return pd.DataFrame(
         {
@@ -331,6 +340,13 @@ def _xyz_cutoffs(method: str, overrides: Mapping[str, float] | None) -> dict[str
     cut.update({k: float(v) for k, v in (overrides or {}).items()})
     if method == "cv" and not 0 <= cut["x"] < cut["y"]:
         raise ValueError(f"cv cut-offs must satisfy 0 ≤ x < y, got x={cut['x']:g}, y={cut['y']:g}")
+    if method == "frequency" and cut["gap_cv"] < 0:
+        raise ValueError(f"frequency gap_cv cut-off must be ≥ 0, got {cut['gap_cv']:g}")
+    if method == "sbc" and (cut["adi"] < 1 or cut["cv2"] < 0):
+        raise ValueError(
+            f"sbc cut-offs must satisfy adi ≥ 1 (periods per purchase) and cv2 ≥ 0, "
+            f"got adi={cut['adi']:g}, cv2={cut['cv2']:g}"
+        )
     if method == "frequency" and not 0 <= cut["y"] < cut["x"] <= 1:
         raise ValueError(
             f"frequency cut-offs are shares of periods with a purchase and must satisfy "
@@ -644,12 +660,21 @@ def migration(
     months : int
         Length of each window.
     **options
-        Passed to :func:`abc_xyz` (measure, cut-offs, XYZ method …).
+        Passed to :func:`abc_xyz` (measure, cut-offs, XYZ method …). ``first_purchase``
+        defaults to :func:`first_purchases` of the lines, so that an old account that
+        paused is judged on its whole history.
 
     Returns
     -------
     Migration
     """
+    if "lag" in options:
+        raise ValueError(
+            "migration compares the window ending at as_of with the one before; do not pass lag"
+        )
+    if options.get("first_purchase") is None:
+        # without it, an old account that paused would look new (N) and never count as a faller
+        options["first_purchase"] = first_purchases(transactions, as_of=as_of)
     now = abc_xyz(transactions, as_of=as_of, months=months, **options)
     before = abc_xyz(transactions, as_of=as_of, months=months, lag=1, **options)
     cols = ["account_id", "abc", "xyz", "cell", "value"]
@@ -705,7 +730,9 @@ def transition_matrix(
         raise ValueError(f"value must be 'accounts', 'value_now' or 'value_before', got {value!r}")
     if level in order:
         labels = [c for c in order[level] if c in set(rows) | set(cols)]
-        table = table.reindex(index=labels, columns=labels, fill_value=0)
+        table = table.reindex(
+            index=labels, columns=labels, fill_value=0 if value == "accounts" else 0.0
+        )
     table.index.name, table.columns.name = "before", "now"
     return table
 
