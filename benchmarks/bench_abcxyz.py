@@ -58,22 +58,27 @@ def straightforward_abc_xyz(
     Returns one row per account that has a line in the window, largest revenue
     first: ``account_id``, ``value``, ``abc``, ``periods`` (active span), ``cv``, ``xyz``.
     """
+    # whole days: as_of - months < day <= as_of (a line at 15:00 on as_of is in)
+    day = pd.Timedelta(days=1)
     start = as_of - pd.DateOffset(months=months)
-    lines = tx[(tx["date"] > start) & (tx["date"] <= as_of)]
+    lines = tx[(tx["date"] >= start + day) & (tx["date"] < as_of + day)]
 
     # ABC: net revenue per account, largest first (ties by id), nonpositive last and C
     abc = lines.groupby("account_id")["amount"].sum().rename("value").reset_index()
     abc["positive"] = abc["value"] > 0
     abc = abc.sort_values(["positive", "value", "account_id"], ascending=[False, False, True])
-    positive_total = abc.loc[abc["positive"], "value"].sum()
-    share = abc["value"].where(abc["positive"], 0.0) / positive_total
-    before = share.cumsum() - share  # share of the accounts ranked before this one
-    abc["abc"] = np.where(before < abc_cutoffs[0], "A", np.where(before < abc_cutoffs[1], "B", "C"))
+    positive = abc["value"].where(abc["positive"], 0.0)
+    total = positive.sum()
+    before = positive.cumsum() - positive  # value of the accounts ranked before this one
+    # predecessors making exactly the cut-off (to float rounding) mean B, not A
+    a_limit, b_limit = (c * total - 1e-9 * total for c in abc_cutoffs)
+    abc["abc"] = np.where(before < a_limit, "A", np.where(before < b_limit, "B", "C"))
     abc.loc[~abc["positive"], "abc"] = "C"
 
     # XYZ: period k is (as_of - (k+1) months, as_of - k months]; period 0 ends at as_of
     edges = [as_of - pd.DateOffset(months=k) for k in range(months, -1, -1)]
-    period = months - 1 - pd.cut(lines["date"], bins=edges, right=True, labels=False)
+    days = lines["date"].dt.floor("D")
+    period = months - 1 - pd.cut(days, bins=edges, right=True, labels=False)
     lines = lines.assign(period=period.astype(int))
     per_period = lines.pivot_table(
         index="account_id", columns="period", values="amount", aggfunc="sum", fill_value=0.0

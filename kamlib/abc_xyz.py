@@ -207,20 +207,25 @@ def _grid(
     # whole days: a line at 15:00 on as_of is in, one at 15:00 on the start day is out
     day = pd.Timedelta(days=1)
     in_window = ((dates >= start + day) & (dates < end + day)).to_numpy()
-    lines = transactions.loc[in_window, ["account_id", "date", column]]
     n_periods = months // step
-    codes, accounts = pd.factorize(lines["account_id"], sort=True)
-    period = np.clip(_period_index(lines["date"], end, step), 0, n_periods - 1)
+    codes, accounts = pd.factorize(transactions["account_id"][in_window], sort=True)
+    # period k = (end - (k+1)*step months, end - k*step months], on whole days as _period_index
+    days = transactions["date"].to_numpy()[in_window].astype("datetime64[D]")
+    edges = np.array(
+        [np.datetime64(end - pd.DateOffset(months=k * step), "D") for k in range(n_periods, -1, -1)]
+    )
+    period = np.clip(n_periods - np.searchsorted(edges, days, side="left"), 0, n_periods - 1)
     flat = codes.astype(np.int64) * n_periods + period
     size = len(accounts) * n_periods
-    values = np.bincount(flat, weights=lines[column].to_numpy(dtype=float), minlength=size)
+    amounts = transactions[column].to_numpy(dtype=float)[in_window]
+    values = np.bincount(flat, weights=amounts, minlength=size)
     values = values.astype(float)  # an empty bincount is int
     has_line = np.bincount(flat, minlength=size) > 0
     values = values.reshape(len(accounts), n_periods)
     has_line = has_line.reshape(len(accounts), n_periods)
     # earliest period with a line = highest period index with a line
     first_period = n_periods - 1 - np.argmax(has_line[:, ::-1], axis=1)
-    return _Grid(np.asarray(accounts, dtype=object), values, first_period)
+    return _Grid(accounts, values, first_period)
 
 
 def first_purchases(transactions: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.Series:
@@ -239,6 +244,7 @@ def first_purchases(transactions: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.Se
 def _abc_from_totals(
     accounts: np.ndarray, totals: np.ndarray, cutoffs, nonpositive: str, measure: str
 ):
+    """ABC table, and the order of the grid rows it is in (to align the XYZ rows)."""
     a, b = _check_cutoffs(cutoffs)
     if nonpositive not in ("C", "exclude"):
         raise ValueError(f"nonpositive must be 'C' or 'exclude', got {nonpositive!r}")
@@ -271,7 +277,7 @@ def _abc_from_totals(
         before < a * total - tolerance, "A", np.where(before < b * total - tolerance, "B", "C")
     )
     abc = np.where(value > 0, abc, "C")
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "account_id": accounts[order],
             "value": value,
@@ -281,6 +287,7 @@ def _abc_from_totals(
             "abc": abc,
         }
     )
+    return frame, order
 
 
 def abc_classes(
@@ -324,7 +331,9 @@ def abc_classes(
     column = _measure_column(measure)
     _require(transactions, ["account_id", "date", column], f"ABC by {measure}")
     grid = _grid(transactions, as_of=as_of, months=months, column=column, grain="month")
-    return _abc_from_totals(grid.accounts, grid.values.sum(axis=1), cutoffs, nonpositive, measure)
+    return _abc_from_totals(grid.accounts, grid.values.sum(axis=1), cutoffs, nonpositive, measure)[
+        0
+    ]
 
 
 def _xyz_cutoffs(method: str, overrides: Mapping[str, float] | None) -> dict[str, float]:
@@ -559,7 +568,7 @@ def abc_xyz(
     _require(transactions, ["account_id", "date", column], f"ABC-XYZ by {measure}")
     grid = _grid(transactions, as_of=as_of, months=months, column=column, grain=grain, lag=lag)
     end = window(pd.Timestamp(as_of), months=months, lag=lag)[1]
-    abc = _abc_from_totals(
+    abc, order = _abc_from_totals(
         grid.accounts, grid.values.sum(axis=1), abc_cutoffs, nonpositive, measure
     )
     xyz = _xyz_from_grid(
@@ -573,7 +582,8 @@ def abc_xyz(
         months=months,
         step=1 if grain == "month" else 3,
     )
-    out = abc.merge(xyz, on="account_id", how="left", validate="one_to_one")
+    xyz = xyz.take(order).drop(columns="account_id").reset_index(drop=True)
+    out = pd.concat([abc, xyz], axis=1)
     out.insert(out.columns.get_loc("abc") + 1, "xyz", out.pop("xyz"))
     out.insert(out.columns.get_loc("xyz") + 1, "cell", out["abc"] + out["xyz"])
     return out
