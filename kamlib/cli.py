@@ -87,18 +87,28 @@ def _parse_params(items: list[str]) -> dict:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from kamlib.report import run_reports
+    import signal
 
+    from kamlib.report import ReportConfig, load_report_config, run_reports
+
+    config = load_report_config(args.config) if args.config else ReportConfig()
+    # cron and systemd stop a job with SIGTERM: end like Ctrl-C, so nothing half-written stays
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         run = run_reports(
-            [Path(n) for n in args.notebooks] or None,
-            data=args.data,
-            out=args.out,
-            parameters=_parse_params(args.param),
-            timeout=args.timeout,
+            [Path(n) for n in args.notebooks] or config.notebooks or None,
+            data=args.data or config.data,
+            out=args.out or config.out,
+            parameters={**config.parameters, **_parse_params(args.param)},
+            per_notebook=config.notebook_parameters,
+            timeout=args.timeout or config.timeout,
+            workers=args.workers or config.workers,
+            keep=args.keep or config.keep,
+            config_source=config.source,
         )
     except DatasetError as exc:
         print(exc, file=sys.stderr)
+        print("\nNo notebook was run. Check the dataset with `kam check`.", file=sys.stderr)
         return 2
     except ValueError as exc:
         print(f"kam report: {exc}", file=sys.stderr)
@@ -106,8 +116,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
     for nb in run.notebooks:
         line = f"{nb.status:>6}  {nb.seconds:6.1f} s  {nb.notebook}"
         print(line + (f"  — {nb.error}" if nb.error else ""))
+    print(f"{'total':>6}  {run.seconds:6.1f} s")
     print(f"Reports: {run.folder / 'index.html'}")
     return 0 if run.ok else 1
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,10 +147,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="run the notebooks and render HTML reports")
     report.add_argument("notebooks", nargs="*", help="notebooks to run (default: all)")
-    report.add_argument("--data", default="sample", help="dataset (default: the bundled sample)")
-    report.add_argument("--out", default="reports", help="folder for dated runs (default: reports)")
+    report.add_argument("--data", help="dataset (default: the bundled sample)")
+    report.add_argument("--out", help="folder for dated runs (default: reports)")
     report.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
-    report.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    report.add_argument("--config", help="YAML file with dataset, notebooks, parameters, out, keep")
+    report.add_argument("--keep", type=_positive, help="keep only the N newest runs")
+    report.add_argument(
+        "--timeout", type=_positive, help="seconds one notebook may take (default 600)"
+    )
+    report.add_argument(
+        "--workers", type=_positive, help="notebooks run at the same time (default 2)"
+    )
     report.set_defaults(func=_cmd_report)
     return parser
 

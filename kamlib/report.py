@@ -1,31 +1,64 @@
-"""Running the notebooks headless and rendering them as HTML reports.
+"""Running the notebooks headless and rendering them as dated HTML reports.
 
-A run goes into a dated folder ``<out>/<timestamp>/`` that is written in a
-temporary place and moved in when complete: one HTML report per notebook
-(without code, exercise cells or the injected-parameters cell; charts embedded),
-the executed notebooks, ``index.html`` and ``run.json``.
+A run goes into ``<out>/<timestamp>/``, written in a hidden temporary folder
+(``.incomplete-<timestamp>``) and renamed into place only when complete:
+
+* one self-contained HTML report per notebook (no code, no exercise or
+  workshop cells, no injected parameters; charts embedded; nothing loaded from
+  the internet), also for a notebook that failed, with its error visible;
+* ``executed/``: the executed notebooks and their logs;
+* ``exports/``: the tables the notebooks exported;
+* ``index.html``: what changed since the previous run of the same
+  configuration, then every report with its status and duration;
+* ``run.json``: parameters, dataset and its fingerprint, package versions,
+  start, end, status and duration per notebook.
+
+Notebooks run in separate processes (papermill), several at a time, each with
+a time limit. Earlier runs are never touched, except that ``keep`` prunes the
+oldest complete runs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import json
 import os
 import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
+import pandas as pd
+import yaml
+
 from kamlib.dataset import load_dataset
 from kamlib.paths import project_root, resolve_output
+from kamlib.validation import closest
 
-__all__ = ["NotebookRun", "ReportRun", "notebook_parameters", "run_reports"]
+__all__ = [
+    "NotebookRun",
+    "ReportConfig",
+    "ReportRun",
+    "default_notebooks",
+    "load_report_config",
+    "notebook_parameters",
+    "run_reports",
+]
 
 #: Cells with these tags are left out of reports.
 HIDDEN_TAGS = ("exercise", "report-hide", "injected-parameters", "parameters")
 _PACKAGES = ("kamlib", "pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbconvert")
+_TEMPLATES = Path(__file__).parent / "templates"
+_STAMP = "%Y-%m-%dT%H-%M-%S"
 
 
 @dataclass
@@ -37,6 +70,7 @@ class NotebookRun:
     seconds: float
     html: str = ""
     error: str = ""
+    figures: int = 0
 
 
 @dataclass
@@ -47,15 +81,144 @@ class ReportRun:
     dataset: str
     parameters: dict
     notebooks: list[NotebookRun] = field(default_factory=list)
+    changes: dict = field(default_factory=dict)
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
         return all(n.status == "ok" for n in self.notebooks)
 
 
+@dataclass(frozen=True)
+class ReportConfig:
+    """What ``kam report --config FILE`` reads (see ``reports.example.yaml``).
+
+    Attributes
+    ----------
+    data : str
+        Dataset: folder, kam.yaml file or ``sample``.
+    notebooks : list of str
+        Notebook names (``02_abc_xyz``) or paths; empty means all.
+    parameters : dict
+        Parameters for every notebook that declares them.
+    notebook_parameters : dict of str to dict
+        Parameters for one notebook each (by name).
+    out : str
+        Folder of the dated runs.
+    keep : int or None
+        How many complete runs to keep (the oldest are pruned).
+    timeout : int
+        Seconds one notebook may take before it is stopped and marked failed.
+    workers : int
+        Notebooks run at the same time.
+    source : str
+        The config file, if any (runs of the same config are compared).
+    """
+
+    data: str = "sample"
+    notebooks: list[str] = field(default_factory=list)
+    parameters: dict = field(default_factory=dict)
+    notebook_parameters: dict = field(default_factory=dict)
+    out: str = "reports"
+    keep: int | None = None
+    timeout: int = 600
+    workers: int = 2
+    source: str = ""
+
+
+_CONFIG_KEYS = {
+    "data",
+    "notebooks",
+    "parameters",
+    "notebook_parameters",
+    "out",
+    "keep",
+    "timeout",
+    "workers",
+}
+
+
+def load_report_config(path: str | os.PathLike[str]) -> ReportConfig:
+    """Read and check a report configuration file.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and every problem found.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such configuration file")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML ({exc})") from None
+    problems = []
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: expected settings (key: value)")
+    for key in raw:
+        if key not in _CONFIG_KEYS:
+            near = closest(str(key), sorted(_CONFIG_KEYS))
+            problems.append(
+                f"unknown setting {key!r}" + (f" (did you mean {near!r}?)" if near else "")
+            )
+    checks = {
+        "notebooks": list,
+        "parameters": dict,
+        "notebook_parameters": dict,
+        "keep": int,
+        "timeout": int,
+        "workers": int,
+    }
+    for key, kind in checks.items():
+        if key in raw and raw[key] is not None and not isinstance(raw[key], kind):
+            problems.append(f"{key} must be a {kind.__name__}, got {raw[key]!r}")
+    for key in ("keep", "timeout", "workers"):
+        if isinstance(raw.get(key), int) and raw[key] < 1:
+            problems.append(f"{key} must be at least 1, got {raw[key]}")
+    if problems:
+        raise ValueError(f"{path}: " + "; ".join(problems))
+    base = path.parent.resolve()
+    data = str(raw.get("data", "sample"))
+    if data != "sample" and not Path(data).is_absolute():
+        data = str(base / data)  # relative to the configuration file, not to cron's directory
+    out = str(raw.get("out", "reports"))
+    if not Path(out).is_absolute():
+        out = str(base / out)
+    return ReportConfig(
+        data=data,
+        notebooks=[str(n) for n in raw.get("notebooks") or []],
+        parameters=dict(raw.get("parameters") or {}),
+        notebook_parameters={
+            str(k): dict(v or {}) for k, v in (raw.get("notebook_parameters") or {}).items()
+        },
+        out=out,
+        keep=raw.get("keep"),
+        timeout=int(raw.get("timeout", 600)),
+        workers=int(raw.get("workers", 2)),
+        source=str(path.resolve()),
+    )
+
+
 def default_notebooks() -> list[Path]:
     """The kit's notebooks, in course order."""
     return sorted((project_root() / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def _resolve_notebook(spec: str | os.PathLike[str]) -> Path:
+    path = Path(spec)
+    if path.is_file():
+        return path
+    folder = project_root() / "notebooks"
+    candidate = folder / (path.name if path.suffix == ".ipynb" else f"{path.name}.ipynb")
+    if candidate.is_file():
+        return candidate
+    names = [p.stem for p in default_notebooks()]
+    near = closest(path.stem, names)
+    raise ValueError(
+        f"no notebook {str(spec)!r}; the kit's notebooks are: {', '.join(names)}"
+        + (f" (did you mean {near!r}?)" if near else "")
+    )
 
 
 def notebook_parameters(path: Path) -> dict:
@@ -65,14 +228,64 @@ def notebook_parameters(path: Path) -> dict:
     return pm.inspect_notebook(str(path))
 
 
-def _render_html(executed: Path, target: Path) -> None:
-    import nbformat
+def _check_parameters(
+    notebooks: list[Path], parameters: dict, per_notebook: dict, declared_by: dict[Path, dict]
+) -> None:
+    problems = []
+    every = {name for declared in declared_by.values() for name in declared}
+    for name in parameters:
+        if name not in every:
+            listing = "; ".join(
+                f"{nb.stem}: {', '.join(d) or 'none'}" for nb, d in declared_by.items()
+            )
+            problems.append(f"no notebook has a parameter {name!r} (parameters: {listing})")
+    stems = {nb.stem: nb for nb in notebooks}
+    for stem, params in per_notebook.items():
+        nb = stems.get(Path(stem).stem)
+        if nb is None:
+            problems.append(
+                f"parameters given for {stem!r}, which is not in this run ({', '.join(stems)})"
+            )
+            continue
+        for name in params:
+            if name not in declared_by[nb]:
+                problems.append(
+                    f"{nb.name} has no parameter {name!r}; its parameters are: {', '.join(declared_by[nb])}"
+                )
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
+def _count_figures(nb) -> int:
+    hidden = set(HIDDEN_TAGS)
+    return sum(
+        1
+        for cell in nb.cells
+        if cell.cell_type == "code" and not hidden & set(cell.metadata.get("tags", []))
+        for output in cell.get("outputs", [])
+        if "image/png" in output.get("data", {}) or "image/svg+xml" in output.get("data", {})
+    )
+
+
+def _first_error(nb) -> str:
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return f"{output.get('ename')}: {output.get('evalue')}"
+    return ""
+
+
+def _render_html(nb, target: Path) -> None:
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    nb = nbformat.read(executed, as_version=4)
     exporter = HTMLExporter(
-        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+        template_name="lab",
+        extra_template_paths=[str(_TEMPLATES)],
+        template_file="kam_report.html.j2",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
     )
     exporter.register_preprocessor(
         TagRemovePreprocessor(remove_cell_tags=set(HIDDEN_TAGS), enabled=True), enabled=True
@@ -81,100 +294,322 @@ def _render_html(executed: Path, target: Path) -> None:
     target.write_text(body, encoding="utf-8")
 
 
-def _index(run: ReportRun, started: str) -> str:
+class _Children:
+    """Notebook processes under way, so that an interrupted run stops them too."""
+
+    def __init__(self) -> None:
+        self._procs: set[subprocess.Popen] = set()
+        self._lock = threading.Lock()
+
+    def run(
+        self, args: list[str], *, timeout: int, log: Path, cwd: Path
+    ) -> tuple[int | None, bool]:
+        with log.open("w", encoding="utf-8") as out:
+            proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
+            with self._lock:
+                self._procs.add(proc)
+            try:
+                return proc.wait(timeout=timeout), False
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                return None, True
+            finally:
+                with self._lock:
+                    self._procs.discard(proc)
+
+    def stop_all(self) -> None:
+        with self._lock:
+            for proc in self._procs:
+                proc.kill()
+
+
+def _execute(
+    nb_path: Path, folder: Path, params: dict, timeout: int, children: _Children
+) -> NotebookRun:
+    import nbformat
+
+    executed = folder / "executed" / nb_path.name
+    params_file = folder / "executed" / f"{nb_path.stem}.parameters.yaml"
+    params_file.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+    args = [
+        sys.executable, "-m", "papermill", str(nb_path), str(executed),
+        "-f", str(params_file), "-k", "python3", "--no-progress-bar", "--cwd", str(nb_path.parent),
+    ]  # fmt: skip
+    t0 = time.perf_counter()
+    code, timed_out = children.run(
+        args, timeout=timeout, log=folder / "executed" / f"{nb_path.stem}.log", cwd=nb_path.parent
+    )
+    seconds = time.perf_counter() - t0
+    page = nb_path.with_suffix(".html").name
+    if not executed.exists():
+        return NotebookRun(
+            nb_path.name, "failed", seconds, "", f"did not start (see executed/{nb_path.stem}.log)"
+        )
+    nb = nbformat.read(executed, as_version=4)
+    error, figures = _first_error(nb), _count_figures(nb)
+    if timed_out:
+        error = f"stopped after the time limit of {timeout} s"
+    elif code != 0 and not error:
+        error = f"papermill exited with {code} (see executed/{nb_path.stem}.log)"
+    wanted = nb.metadata.get("kam", {}).get("min_figures", 0)
+    if not error and figures < wanted:
+        error = (
+            f"the report has {figures} figure(s), the notebook draws at least {wanted}: a plotting "
+            "backend drew nothing (is MPLBACKEND set to a non-inline backend?)"
+        )
+    _render_html(nb, folder / page)
+    return NotebookRun(nb_path.name, "failed" if error else "ok", seconds, page, error, figures)
+
+
+# --- what changed since the previous run ---------------------------------------------
+
+#: Exported tables compared between runs: file stem -> (id column, value column, label).
+CHANGE_SOURCES = {
+    "abc_xyz_accounts": ("account_id", "cell", "changed ABC-XYZ class"),
+    "key_accounts": ("account_id", None, "key-account list"),
+    "lost_accounts": ("account_id", None, "newly declared lost"),
+}
+
+
+def _read_export(folder: Path, stem: str) -> pd.DataFrame | None:
+    path = folder / "exports" / f"{stem}.csv"
+    return pd.read_csv(path, encoding="utf-8-sig", dtype=str) if path.is_file() else None
+
+
+def _changes(current: Path, previous: Path | None) -> dict:
+    out: dict = {"previous": previous.name if previous else None, "sections": []}
+    if previous is None:
+        return out
+    for stem, (key, value, label) in CHANGE_SOURCES.items():
+        now, before = _read_export(current, stem), _read_export(previous, stem)
+        section: dict = {"table": stem, "label": label}
+        if now is None or before is None:
+            section["note"] = "not in both runs (no notebook of this run exports it yet)"
+        elif value is not None:
+            both = before[[key, value]].merge(
+                now[[key, value]], on=key, suffixes=("_before", "_now")
+            )
+            moved = both[both[f"{value}_before"] != both[f"{value}_now"]]
+            section["rows"] = moved.rename(
+                columns={f"{value}_before": "before", f"{value}_now": "now"}
+            ).to_dict("records")
+        else:
+            old, new = set(before[key]), set(now[key])
+            section["entered"] = sorted(new - old)
+            section["left"] = sorted(old - new)
+        out["sections"].append(section)
+    return out
+
+
+def _changes_html(changes: dict) -> str:
+    if changes.get("previous") is None:
+        return "<p>This is the first run of this configuration: nothing to compare with yet.</p>"
+    parts = [f"<p>Compared with the run of {html.escape(changes['previous'])}.</p>"]
+    for section in changes["sections"]:
+        title = html.escape(section["label"])
+        if "note" in section:
+            parts.append(f"<p><b>{title}:</b> {html.escape(section['note'])}.</p>")
+        elif "rows" in section:
+            rows = section["rows"]
+            items = "".join(
+                f"<tr><td>{html.escape(str(r['account_id']))}</td><td>{html.escape(str(r['before']))}</td>"
+                f"<td>{html.escape(str(r['now']))}</td></tr>"
+                for r in rows[:50]
+            )
+            more = (
+                f"<p>… and {len(rows) - 50} more (run.json lists all).</p>"
+                if len(rows) > 50
+                else ""
+            )
+            parts.append(
+                f"<h3>{len(rows)} account(s) {title}</h3>"
+                + (
+                    f"<table><tr><th>account</th><th>before</th><th>now</th></tr>{items}</table>{more}"
+                    if rows
+                    else ""
+                )
+            )
+        else:
+            entered = ", ".join(map(html.escape, section["entered"])) or "none"
+            left = ", ".join(map(html.escape, section["left"])) or "none"
+            parts.append(f"<h3>{title}</h3><p>Entered: {entered}.<br>Left: {left}.</p>")
+    return "\n".join(parts)
+
+
+def _index(run: ReportRun, started: str, fingerprint: str) -> str:
     rows = "\n".join(
         f"<tr><td><a href='{html.escape(n.html)}'>{html.escape(n.notebook)}</a></td>"
         f"<td class='{n.status}'>{n.status}</td><td>{n.seconds:.1f} s</td>"
         f"<td>{html.escape(n.error)}</td></tr>"
         for n in run.notebooks
     )
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>KAM reports {started}</title>
-<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:.3em .8em;text-align:left}}
+    params = (
+        html.escape(json.dumps(run.parameters, ensure_ascii=False))
+        if run.parameters
+        else "defaults"
+    )
+    status = "all reports ok" if run.ok else "SOME REPORTS FAILED"
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>KAM reports {html.escape(started)}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:70em}}td,th{{padding:.3em .8em;text-align:left;vertical-align:top}}
 .ok{{color:#1e7b34}}.failed{{color:#a4261c;font-weight:bold}}</style></head><body>
-<h1>KAM reports</h1><p>Run started {html.escape(started)} on dataset <code>{html.escape(run.dataset)}</code>.</p>
+<h1>KAM reports — {html.escape(started)}</h1>
+<p class='{"ok" if run.ok else "failed"}'>{status}</p>
+<p>Dataset <code>{html.escape(run.dataset)}</code> (fingerprint <code>{fingerprint[:12]}</code>); parameters: {params}.</p>
+<h2>What changed since the last run</h2>
+{_changes_html(run.changes)}
+<h2>Reports</h2>
 <table><tr><th>report</th><th>status</th><th>time</th><th>error</th></tr>
 {rows}
 </table></body></html>"""
 
 
+# --- the run folder -------------------------------------------------------------------
+
+
+def _config_id(
+    data: str, notebooks: list[Path], parameters: dict, per_notebook: dict, source: str
+) -> str:
+    key = source or json.dumps(
+        [data, [nb.name for nb in notebooks], parameters, per_notebook], sort_keys=True, default=str
+    )
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _complete_runs(root: Path) -> list[Path]:
+    runs = []
+    for path in root.iterdir() if root.is_dir() else []:
+        if path.is_dir() and (path / "run.json").is_file():
+            try:
+                dt.datetime.strptime(path.name[:19], _STAMP)
+            except ValueError:
+                continue
+            runs.append(path)
+    return sorted(runs)
+
+
+def _previous_run(root: Path, config_id: str) -> Path | None:
+    for path in reversed(_complete_runs(root)):
+        try:
+            if (
+                json.loads((path / "run.json").read_text(encoding="utf-8")).get("config_id")
+                == config_id
+            ):
+                return path
+        except (OSError, json.JSONDecodeError):
+            continue
+    return None
+
+
+def _remove_stale(root: Path) -> None:
+    """Remove temporary folders of runs that were killed (their process is gone)."""
+    for path in root.glob(".incomplete-*"):
+        pid_file = path / "pid"
+        try:
+            pid = int(pid_file.read_text())
+            os.kill(pid, 0)
+        except (OSError, ValueError):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def run_reports(
-    notebooks: list[Path] | None = None,
+    notebooks: list[str | os.PathLike[str]] | None = None,
     *,
     data: str = "sample",
     out: str | os.PathLike[str] = "reports",
     parameters: dict | None = None,
+    per_notebook: dict | None = None,
     timeout: int = 600,
+    workers: int = 2,
+    keep: int | None = None,
+    config_source: str = "",
 ) -> ReportRun:
     """Run ``notebooks`` on ``data`` and render them into a new dated folder.
 
-    The dataset is validated first (a bad one raises :class:`DatasetError` before any
-    notebook starts). A parameter that a notebook does not declare raises
-    ``ValueError`` listing the ones it has. A notebook that fails is kept, with its
-    error visible, and marked failed; the others still run.
+    The dataset is validated first: a bad one raises :class:`DatasetError` before any
+    notebook starts. A parameter that no notebook of the run declares (or, given per
+    notebook, that notebook does not declare) raises ``ValueError`` listing the ones
+    they have. A notebook that fails, runs over ``timeout`` seconds or draws fewer
+    figures than its ``kam.min_figures`` metadata says is kept, with its error visible,
+    and marked failed; the others still run.
 
     Returns
     -------
     ReportRun
-        The folder written and the status and duration of each notebook.
+        The folder written, the status, duration and figure count of each notebook,
+        and the changes since the previous run of the same configuration.
     """
-    import papermill as pm
-
+    t_run = time.perf_counter()
     dataset = load_dataset(data)
-    notebooks = [Path(n) for n in (notebooks or default_notebooks())]
+    paths = [_resolve_notebook(n) for n in (notebooks or default_notebooks())]
     parameters = dict(parameters or {})
-    declared_by = {nb: notebook_parameters(nb) for nb in notebooks}
-    for nb, declared in declared_by.items():
-        unknown = sorted(set(parameters) - set(declared))
-        if unknown:
-            raise ValueError(
-                f"{nb.name} has no parameter {', '.join(map(repr, unknown))}; "
-                f"its parameters are: {', '.join(declared) or 'none'}"
-            )
+    per_notebook = dict(per_notebook or {})
+    declared_by = {nb: notebook_parameters(nb) for nb in paths}
+    _check_parameters(paths, parameters, per_notebook, declared_by)
     root = resolve_output(out)
     root.mkdir(parents=True, exist_ok=True)
+    _remove_stale(root)
     started = dt.datetime.now().astimezone()
-    stamp = started.strftime("%Y-%m-%dT%H-%M-%S")
-    tmp = root / f".incomplete-{stamp}"
-    tmp.mkdir()
+    stamp = started.strftime(_STAMP)
+    tmp = Path(tempfile.mkdtemp(prefix=f".incomplete-{stamp}-", dir=root))
+    tmp.chmod(0o755)
+    (tmp / "pid").write_text(str(os.getpid()))
+    (tmp / "executed").mkdir()
+    (tmp / "exports").mkdir()
+    config_id = _config_id(str(dataset.source), paths, parameters, per_notebook, config_source)
     run = ReportRun(folder=root / stamp, dataset=str(dataset.source), parameters=parameters)
-    for nb in notebooks:
-        executed = tmp / "executed" / nb.name
-        executed.parent.mkdir(exist_ok=True)
-        params = {"data": str(dataset.source), "exports": str(tmp / "exports"), **parameters}
-        params = {k: v for k, v in params.items() if k in declared_by[nb]}
-        t0 = time.perf_counter()
-        status, error = "ok", ""
-        try:
-            pm.execute_notebook(
-                str(nb),
-                str(executed),
-                parameters=params,
-                kernel_name="python3",
-                progress_bar=False,
-                cwd=str(nb.parent),
-                execution_timeout=timeout,
-            )
-        except pm.PapermillExecutionError as exc:
-            status, error = "failed", f"{exc.ename}: {exc.evalue}"
-        seconds = time.perf_counter() - t0
-        page = nb.with_suffix(".html").name
-        if executed.exists():
-            _render_html(executed, tmp / page)
-        run.notebooks.append(NotebookRun(nb.name, status, seconds, page, error))
-    (tmp / "index.html").write_text(
-        _index(run, started.isoformat(timespec="seconds")), encoding="utf-8"
-    )
-    meta = {
-        "started": started.isoformat(timespec="seconds"),
-        "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "dataset": str(dataset.source),
-        "dataset_fingerprint": dataset.fingerprint(),
-        "parameters": parameters,
-        "python": platform.python_version(),
-        "packages": {p: version(p) for p in _PACKAGES},
-        "notebooks": [asdict(n) for n in run.notebooks],
-        "status": "ok" if run.ok else "failed",
-    }
-    (tmp / "run.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    os.replace(tmp, run.folder)
+    children = _Children()
+    try:
+        jobs = []
+        for nb in paths:
+            given = {**parameters, **per_notebook.get(nb.stem, {})}
+            params = {"data": str(dataset.source), "exports": str(tmp / "exports"), **given}
+            jobs.append((nb, {k: v for k, v in params.items() if k in declared_by[nb]}))
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = [
+                pool.submit(_execute, nb, tmp, params, timeout, children) for nb, params in jobs
+            ]
+            run.notebooks = [f.result() for f in futures]
+        previous = _previous_run(root, config_id)
+        run.changes = _changes(tmp, previous)
+        (tmp / "index.html").write_text(
+            _index(run, started.isoformat(timespec="seconds"), dataset.fingerprint()),
+            encoding="utf-8",
+        )
+        run.seconds = time.perf_counter() - t_run
+        meta = {
+            "config_id": config_id,
+            "config": config_source,
+            "started": started.isoformat(timespec="seconds"),
+            "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "seconds": round(run.seconds, 2),
+            "dataset": str(dataset.source),
+            "dataset_fingerprint": dataset.fingerprint(),
+            "parameters": parameters,
+            "notebook_parameters": per_notebook,
+            "python": platform.python_version(),
+            "packages": {p: version(p) for p in _PACKAGES},
+            "notebooks": [asdict(n) for n in run.notebooks],
+            "changes": run.changes,
+            "status": "ok" if run.ok else "failed",
+        }
+        (tmp / "run.json").write_text(
+            json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
+        (tmp / "pid").unlink()
+        final = run.folder
+        suffix = 1
+        while final.exists():  # two runs in the same second
+            final = root / f"{stamp}-{suffix}"
+            suffix += 1
+        os.replace(tmp, final)
+        run.folder = final
+    except BaseException:
+        children.stop_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if keep is not None:
+        for old in _complete_runs(root)[:-keep]:
+            if old != run.folder:
+                shutil.rmtree(old, ignore_errors=True)
     return run

@@ -67,7 +67,11 @@ def test_report_rejects_unknown_parameter_listing_known_ones(tmp_path, capsys):
     code = main(["report", "--out", str(tmp_path), "-p", "as_off=2026-01-01"])
     assert code == 2
     err = capsys.readouterr().err
-    assert "has no parameter 'as_off'" in err and "its parameters are: data, as_of, exports" in err
+    assert "no notebook has a parameter 'as_off'" in err
+    assert (
+        "00_start_here: data, as_of, exports" in err
+        and "02_abc_xyz: data, as_of, window_months" in err
+    )
     assert list(tmp_path.iterdir()) == []  # nothing started
 
 
