@@ -223,3 +223,30 @@ def test_logs_have_no_progress_bars(tmp_path):
     assert "\r" not in result.stdout + result.stderr and "\x1b[" not in result.stdout
     assert "ok" in result.stdout and "total" in result.stdout
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_key_account_and_lost_lists_are_compared(tmp_path):
+    # the notebooks of issues 5 and 7 export these tables; the comparison only reads them
+    before, now = tmp_path / "before", tmp_path / "now"
+    for folder, keys, lost in (
+        (before, ["K1", "K2", "K3"], ["K9"]),
+        (now, ["K2", "K3", "K4"], ["K9", "K7"]),
+    ):
+        (folder / "exports").mkdir(parents=True)
+        pd.DataFrame({"account_id": keys}).to_csv(
+            folder / "exports" / "key_accounts.csv", index=False
+        )
+        pd.DataFrame({"account_id": lost}).to_csv(
+            folder / "exports" / "lost_accounts.csv", index=False
+        )
+    changes = report_module._changes(now, before)
+    sections = {s["table"]: s for s in changes["sections"]}
+    assert sections["key_accounts"]["entered"] == ["K4"] and sections["key_accounts"]["left"] == [
+        "K1"
+    ]
+    assert (
+        sections["lost_accounts"]["entered"] == ["K7"] and sections["lost_accounts"]["left"] == []
+    )
+    assert "not in both runs" in sections["abc_xyz_accounts"]["note"]
+    page = report_module._changes_html(changes)
+    assert "Entered: K4." in page and "Left: K1." in page and "Entered: K7." in page
