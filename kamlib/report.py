@@ -324,6 +324,11 @@ class _Children:
                 proc.kill()
 
 
+def _kernel_start_failed(log: Path) -> bool:
+    text = log.read_text(encoding="utf-8", errors="replace")
+    return "Kernel died before replying to kernel_info" in text or "Address already in use" in text
+
+
 def _execute(
     nb_path: Path, folder: Path, params: dict, timeout: int, children: _Children
 ) -> NotebookRun:
@@ -337,9 +342,13 @@ def _execute(
         "-f", str(params_file), "-k", "python3", "--no-progress-bar", "--cwd", str(nb_path.parent),
     ]  # fmt: skip
     t0 = time.perf_counter()
-    code, timed_out = children.run(
-        args, timeout=timeout, log=folder / "executed" / f"{nb_path.stem}.log", cwd=nb_path.parent
-    )
+    log = folder / "executed" / f"{nb_path.stem}.log"
+    for _attempt in range(3):
+        code, timed_out = children.run(args, timeout=timeout, log=log, cwd=nb_path.parent)
+        # kernels started by parallel processes can pick the same free port; such a kernel
+        # dies before running anything, and starting it again is safe
+        if code == 0 or timed_out or not _kernel_start_failed(log):
+            break
     seconds = time.perf_counter() - t0
     page = nb_path.with_suffix(".html").name
     if not executed.exists():

@@ -250,3 +250,22 @@ def test_key_account_and_lost_lists_are_compared(tmp_path):
     assert "not in both runs" in sections["abc_xyz_accounts"]["note"]
     page = report_module._changes_html(changes)
     assert "Entered: K4." in page and "Left: K1." in page and "Entered: K7." in page
+
+
+def test_a_kernel_that_dies_at_start_is_started_again(tmp_path, monkeypatch):
+    # two kernels started at once can pick the same port; the second dies before running
+    real_run = report_module._Children.run
+    calls = []
+
+    def flaky(self, args, *, timeout, log, cwd):
+        calls.append(1)
+        if len(calls) == 1:
+            log.write_text(
+                "zmq.error.ZMQError: Address already in use\\nKernel died before replying to kernel_info\\n"
+            )
+            return 1, False
+        return real_run(self, args, timeout=timeout, log=log, cwd=cwd)
+
+    monkeypatch.setattr(report_module._Children, "run", flaky)
+    run = run_reports([START_HERE], out=tmp_path)
+    assert run.ok and len(calls) == 2
