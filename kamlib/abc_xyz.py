@@ -165,19 +165,6 @@ def _check_cutoffs(cutoffs: tuple[float, float]) -> tuple[float, float]:
     return a, b
 
 
-def _period_index(dates: pd.Series, as_of: pd.Timestamp, step: int) -> np.ndarray:
-    """Periods counted back from ``as_of``: 0 is the month (or quarter) ending at ``as_of``.
-
-    Period ``k`` of a monthly grain is (as_of - (k+1) months, as_of - k months].
-    """
-    days = dates.to_numpy().astype("datetime64[D]")
-    month = days.astype("datetime64[M]")
-    day_of_month = (days - month).astype(np.int64) + 1
-    as_of_month = np.datetime64(as_of, "M")
-    months_back = (as_of_month - month).astype(np.int64) - (day_of_month > as_of.day)
-    return months_back // step
-
-
 @dataclass(frozen=True)
 class _Grid:
     """Purchases per account and period in one window (accounts sorted by id)."""
@@ -185,6 +172,16 @@ class _Grid:
     accounts: np.ndarray  # account ids, ascending
     values: np.ndarray  # accounts x periods, net measure per period (period 0 = latest)
     first_period: np.ndarray  # per account: index of its earliest period with a line
+    edges: np.ndarray  # period boundaries (days), oldest first; period k ends at edges[-1 - k]
+
+    def period_of(self, days: np.ndarray) -> np.ndarray:
+        """Period of each day, counted back from the window's end (0 = the latest).
+
+        Period ``k`` is (end - (k+1) periods, end - k periods]; days before the window
+        fall in the oldest period, days after it in period 0.
+        """
+        n_periods = len(self.edges) - 1
+        return np.clip(n_periods - np.searchsorted(self.edges, days, side="left"), 0, n_periods - 1)
 
 
 def _grid(
@@ -209,12 +206,11 @@ def _grid(
     in_window = ((dates >= start + day) & (dates < end + day)).to_numpy()
     n_periods = months // step
     codes, accounts = pd.factorize(transactions["account_id"][in_window], sort=True)
-    # period k = (end - (k+1)*step months, end - k*step months], on whole days as _period_index
-    days = transactions["date"].to_numpy()[in_window].astype("datetime64[D]")
     edges = np.array(
         [np.datetime64(end - pd.DateOffset(months=k * step), "D") for k in range(n_periods, -1, -1)]
     )
-    period = np.clip(n_periods - np.searchsorted(edges, days, side="left"), 0, n_periods - 1)
+    grid = _Grid(accounts, np.empty((0, n_periods)), np.empty(0, dtype=int), edges)
+    period = grid.period_of(dates.to_numpy()[in_window].astype("datetime64[D]"))
     flat = codes.astype(np.int64) * n_periods + period
     size = len(accounts) * n_periods
     amounts = transactions[column].to_numpy(dtype=float)[in_window]
@@ -225,7 +221,7 @@ def _grid(
     has_line = has_line.reshape(len(accounts), n_periods)
     # earliest period with a line = highest period index with a line
     first_period = n_periods - 1 - np.argmax(has_line[:, ::-1], axis=1)
-    return _Grid(accounts, values, first_period)
+    return _Grid(accounts, values, first_period, edges)
 
 
 def first_purchases(transactions: pd.DataFrame, *, as_of: pd.Timestamp) -> pd.Series:
@@ -396,9 +392,6 @@ def _xyz_from_grid(
     min_periods: int | None,
     span: str,
     first_purchase: pd.Series | None,
-    end: pd.Timestamp,
-    months: int,
-    step: int,
 ) -> pd.DataFrame:
     cut = _xyz_cutoffs(method, cutoffs)
     if span not in ("active", "window"):
@@ -414,11 +407,9 @@ def _xyz_from_grid(
     else:
         start_period = grid.first_period
         if first_purchase is not None:
-            known = pd.Series(first_purchase).reindex(grid.accounts)
-            earlier = pd.Series(pd.to_datetime(known.to_numpy()))
-            p = _period_index(earlier.fillna(end), end, step)
-            p = np.where(earlier.isna().to_numpy(), start_period, np.clip(p, 0, n_periods - 1))
-            start_period = np.maximum(start_period, p)
+            known = pd.to_datetime(pd.Series(first_purchase).reindex(grid.accounts).to_numpy())
+            p = grid.period_of(known.to_numpy().astype("datetime64[D]"))
+            start_period = np.maximum(start_period, np.where(known.isna(), start_period, p))
         span_periods = start_period + 1
     in_span = np.arange(n_periods)[None, :] < span_periods[:, None]
     values = np.clip(grid.values, 0, None)
@@ -531,9 +522,6 @@ def xyz_classes(
         min_periods=min_periods,
         span=span,
         first_purchase=first_purchase,
-        end=pd.Timestamp(as_of),
-        months=months,
-        step=1 if grain == "month" else 3,
     )
 
 
@@ -567,7 +555,6 @@ def abc_xyz(
     column = _measure_column(measure)
     _require(transactions, ["account_id", "date", column], f"ABC-XYZ by {measure}")
     grid = _grid(transactions, as_of=as_of, months=months, column=column, grain=grain, lag=lag)
-    end = window(pd.Timestamp(as_of), months=months, lag=lag)[1]
     abc, order = _abc_from_totals(
         grid.accounts, grid.values.sum(axis=1), abc_cutoffs, nonpositive, measure
     )
@@ -578,9 +565,6 @@ def abc_xyz(
         min_periods=min_periods,
         span=span,
         first_purchase=first_purchase,
-        end=end,
-        months=months,
-        step=1 if grain == "month" else 3,
     )
     xyz = xyz.take(order).drop(columns="account_id").reset_index(drop=True)
     out = pd.concat([abc, xyz], axis=1)
