@@ -114,10 +114,9 @@ class Dataset:
     def fingerprint(self) -> str:
         """SHA-256 over the dataset's files (config and tables), to tell runs apart."""
         digest = hashlib.sha256()
-        paths = sorted({*self.files.values()} | ({self.source} if self.source.is_file() else set()))
-        if self.source.is_dir() and (self.source / "kam.yaml").is_file():
-            paths.append(self.source / "kam.yaml")
-        for path in paths:
+        config = self.source if self.source.is_file() else self.source / "kam.yaml"
+        paths = {*self.files.values()} | ({config} if config.is_file() else set())
+        for path in sorted(paths):
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
         return digest.hexdigest()

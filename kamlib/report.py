@@ -581,8 +581,9 @@ def run_reports(
             run.notebooks = [f.result() for f in futures]
         previous = _previous_run(root, config_id)
         run.changes = _changes(tmp, previous)
+        fingerprint = dataset.fingerprint()
         (tmp / "index.html").write_text(
-            _index(run, started.isoformat(timespec="seconds"), dataset.fingerprint()),
+            _index(run, started.isoformat(timespec="seconds"), fingerprint),
             encoding="utf-8",
         )
         run.seconds = time.perf_counter() - t_run
@@ -593,7 +594,7 @@ def run_reports(
             "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "seconds": round(run.seconds, 2),
             "dataset": str(dataset.source),
-            "dataset_fingerprint": dataset.fingerprint(),
+            "dataset_fingerprint": fingerprint,
             "parameters": parameters,
             "notebook_parameters": per_notebook,
             "python": platform.python_version(),
