@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -295,23 +296,32 @@ def _render_html(nb, target: Path) -> None:
 
 
 class _Children:
-    """Notebook processes under way, so that an interrupted run stops them too."""
+    """Notebook processes under way, so that an interrupted run stops them too.
+
+    Each notebook runs in a session of its own, so stopping it kills papermill and the
+    kernel papermill started. Once :meth:`stop_all` was called, no new process starts.
+    """
 
     def __init__(self) -> None:
         self._procs: set[subprocess.Popen] = set()
         self._lock = threading.Lock()
+        self._stopped = False
 
     def run(
         self, args: list[str], *, timeout: int, log: Path, cwd: Path
     ) -> tuple[int | None, bool]:
         with log.open("w", encoding="utf-8") as out:
-            proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
             with self._lock:
+                if self._stopped:
+                    return None, False
+                proc = subprocess.Popen(
+                    args, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True
+                )
                 self._procs.add(proc)
             try:
                 return proc.wait(timeout=timeout), False
             except subprocess.TimeoutExpired:
-                proc.kill()
+                _kill_group(proc)
                 proc.wait()
                 return None, True
             finally:
@@ -320,8 +330,16 @@ class _Children:
 
     def stop_all(self) -> None:
         with self._lock:
+            self._stopped = True
             for proc in self._procs:
-                proc.kill()
+                _kill_group(proc)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:  # already gone
+        pass
 
 
 def _kernel_start_failed(log: Path) -> bool:
@@ -574,11 +592,19 @@ def run_reports(
             given = {**parameters, **per_notebook.get(nb.stem, {})}
             params = {"data": str(dataset.source), "exports": str(tmp / "exports"), **given}
             jobs.append((nb, {k: v for k, v in params.items() if k in declared_by[nb]}))
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        # no `with`: on an interruption it would wait for every notebook to run to its end;
+        # instead the notebooks under way are killed first, queued ones never start
+        pool = ThreadPoolExecutor(max_workers=max(1, workers))
+        try:
             futures = [
                 pool.submit(_execute, nb, tmp, params, timeout, children) for nb, params in jobs
             ]
             run.notebooks = [f.result() for f in futures]
+        except BaseException:
+            children.stop_all()
+            pool.shutdown(wait=True, cancel_futures=True)  # threads done before tmp is removed
+            raise
+        pool.shutdown()
         previous = _previous_run(root, config_id)
         run.changes = _changes(tmp, previous)
         fingerprint = dataset.fingerprint()
