@@ -11,7 +11,13 @@ import pandas as pd
 from kamlib.dates import window
 from kamlib.exercises import Exercise
 
-__all__ = ["ABC_HAND_TABLE", "abc_xyz_exercises", "start_here_exercises"]
+__all__ = [
+    "ABC_HAND_TABLE",
+    "TYPE_HAND_TABLE",
+    "abc_xyz_exercises",
+    "identification_exercises",
+    "start_here_exercises",
+]
 
 
 def _month(value) -> pd.Period:
@@ -306,4 +312,211 @@ def abc_xyz_exercises(classified: pd.DataFrame, moves: pd.DataFrame) -> dict[str
         "classify_by_hand": classify_by_hand,
         "cutoff_for_half": cutoff_for_half,
         "fell_from_a": fell_from_a,
+    }
+
+
+# --- 01_account_identification ----------------------------------------------------------
+
+#: Four key accounts described by hand, for the "which type is it?" exercise. Profit is
+#: in k EUR (the four make 1,000 together); the median annual sales of all accounts are 20 M.
+TYPE_HAND_TABLE = pd.DataFrame(
+    {
+        "account_id": ["Bergmann", "Lumenwerk", "Kastor", "Neoplast"],
+        "margin": [150.0, 40.0, 90.0, 720.0],
+        "revenue": [600.0, 200.0, 400.0, 2_900.0],
+        "tenure_years": [6.0, 4.0, 9.0, 1.2],
+        "is_prestige": [True, True, False, False],
+        "complaints": [0, 1, 4, 0],
+        "service_events": [0, 0, 2, 0],
+        "is_test_partner": [False, False, False, False],
+        "is_new_buyer": [False, False, False, True],
+        "growth": [0.02, -0.05, 0.01, float("nan")],
+        "annual_sales": [80e6, 15e6, 30e6, 45e6],
+    }
+)
+_TYPE_MEDIAN_SALES = 20e6
+
+
+def _hand_types() -> dict[str, str]:
+    from kamlib.account_types import assign_types
+
+    # the other accounts of the company set the median of annual sales to 20 M
+    others = pd.DataFrame(
+        {
+            "account_id": [f"other{i}" for i in range(5)],
+            "revenue": 0.0,
+            "margin": 0.0,
+            "tenure_years": 5.0,
+            "is_new_buyer": False,
+            "growth": 0.0,
+            "annual_sales": [_TYPE_MEDIAN_SALES] * 5,
+        }
+    )
+    table = pd.concat([TYPE_HAND_TABLE, others], ignore_index=True)
+    typed = assign_types(table, accounts=list(TYPE_HAND_TABLE["account_id"]))
+    return dict(zip(typed["account_id"], typed["type"], strict=True))
+
+
+def _types_answer(value) -> dict[str, str]:
+    names = list(TYPE_HAND_TABLE["account_id"])
+    if isinstance(value, dict):
+        return {str(k): str(v).strip().lower() for k, v in value.items()}
+    items = list(value) if not isinstance(value, str) else [value]
+    if len(items) != len(names):
+        raise ValueError(f"give one type for each of the {len(names)} accounts")
+    return {n: str(v).strip().lower() for n, v in zip(names, items, strict=True)}
+
+
+def _weights_answer(value) -> dict[str, float]:
+    from kamlib.identification import _weights
+
+    return _weights(value)
+
+
+def identification_exercises(dependence: pd.DataFrame) -> dict[str, Exercise]:
+    """Exercises of ``01_account_identification``.
+
+    The solutions use the notebook's names: ``kamlib``, ``features`` (the features
+    table), ``dependence`` (:func:`kamlib.criterion_dependence`) and ``type_table``
+    (:data:`TYPE_HAND_TABLE`).
+
+    Parameters
+    ----------
+    dependence : pandas.DataFrame
+        :func:`kamlib.criterion_dependence` for the notebook's weights and rule.
+
+    Returns
+    -------
+    dict of str to Exercise
+        ``payment_weights``, ``which_type`` and ``only_because_of``.
+    """
+
+    def payment_share(w: dict) -> float:
+        return w["payment"] / sum(w.values())
+
+    def strongest(w: dict) -> str:
+        return max(sorted(w), key=lambda c: w[c])
+
+    def payment_text(w: dict) -> str:
+        top = strongest(w)
+        return (
+            f"payment has {payment_share(w):.0%} of the weight, {top} has more "
+            f"({w[top] / sum(w.values()):.0%}). Criteria you leave out keep their default weight: "
+            "raise payment, or lower the others."
+        )
+
+    payment_weights = Exercise(
+        key="payment_weights",
+        question=(
+            "A company short of cash values **payment discipline** above everything else. Give "
+            "weights (a dict such as `{'payment': 10, 'revenue': 25}`) under which `payment` has "
+            "the largest weight and at least 25 % of the total. Criteria you leave out keep their "
+            "default weight (`kamlib.DEFAULT_WEIGHTS`)."
+        ),
+        expected={"payment": 40.0},
+        hint_text=(
+            "The defaults add up to 100 and revenue has 25. If you only give payment, its share is "
+            "payment ÷ (payment + 90). Or lower revenue and margin as well."
+        ),
+        solution_code="answer = {'payment': 40, 'revenue': 15, 'margin': 15}",
+        mistakes=(
+            (lambda w: w["payment"] == 0, "you switched payment off (weight 0)."),
+            (
+                lambda w: strongest(w) == "payment",
+                lambda w: (
+                    f"payment is the largest weight, but only {payment_share(w):.0%} of the total; "
+                    "it needs at least 25 %."
+                ),
+            ),
+            (lambda w: True, payment_text),
+        ),
+        normalise=_weights_answer,
+        accept=lambda w: strongest(w) == "payment" and payment_share(w) >= 0.25 - 1e-9,
+    )
+
+    right = _hand_types()
+    names = list(TYPE_HAND_TABLE["account_id"])
+
+    def wrong_types(answer: dict) -> str:
+        wrong = [n for n in names if answer.get(n) != right[n]]
+        return (
+            f"not yet: look again at {', '.join(wrong)}. Check the rules in order — mainstay, "
+            "image maker, expert, prospect — and take the first that holds."
+        )
+
+    which_type = Exercise(
+        key="which_type",
+        question=(
+            "`type_table` describes four key accounts (profit in k EUR: they make 1,000 together; "
+            "the median annual sales of all accounts are 20 M EUR). Using the rules of "
+            "`kamlib.KEY_ACCOUNT_TYPES` with their defaults, give each account's type as a dict, "
+            "e.g. `{'Bergmann': 'expert', ...}`."
+        ),
+        expected=right,
+        hint_text=(
+            "Profit shares: 15 %, 4 %, 9 %, 72 %. Mainstay needs 10 % and 3 years; image maker a "
+            "prestige flag; expert 3 or more complaints and service events; prospect new, growing "
+            "and at least the median annual sales. The first rule that holds gives the type."
+        ),
+        solution_code=(
+            "answer = {'Bergmann': 'mainstay', 'Lumenwerk': 'image maker', "
+            "'Kastor': 'expert', 'Neoplast': 'prospect'}"
+        ),
+        mistakes=(
+            (
+                lambda a: a.get("Bergmann") == "image maker",
+                "Bergmann is a prestige name, but the rules are checked in order and mainstay "
+                "comes first: 15 % of the profit and 6 years with us.",
+            ),
+            (
+                lambda a: a.get("Neoplast") == "mainstay",
+                "Neoplast brings 72 % of the profit, but it has bought from us for 1.2 years only: "
+                "a mainstay needs a long relationship (3 years).",
+            ),
+            (lambda a: set(a) != set(names), f"name each account once: {', '.join(names)}."),
+            (lambda a: True, wrong_types),
+        ),
+        normalise=_types_answer,
+    )
+
+    only = dependence.loc[dependence["n_needed"] == 1]
+    single = dict(zip(only["account_id"], only["only_because_of"], strict=True))
+    needs = dict(zip(dependence["account_id"], dependence["needs"], strict=True))
+
+    def dependence_text(answer) -> str:
+        if answer not in needs:
+            return (
+                f"{answer!r} is not on the key-account list; pick one of `dependence`'s accounts."
+            )
+        if not needs[answer]:
+            return f"{answer} stays on the list whichever single criterion you switch off."
+        return (
+            f"{answer} drops out without any of {needs[answer]}: more than one criterion holds it "
+            "on the list."
+        )
+
+    only_because_of = Exercise(
+        key="only_because_of",
+        question=(
+            "Which key account is on the list **only because of one criterion**: it drops out when "
+            "that one criterion is switched off (weight 0), and stays when any other one is? Give "
+            "its account id (or `None` if no account is)."
+        ),
+        expected=next(iter(single), None),
+        hint_text=(
+            "`dependence` has, per key account, the criteria whose removal drops it (`needs`) and "
+            "how many there are (`n_needed`). You want `n_needed == 1`."
+        ),
+        solution_code=(
+            "one = dependence[dependence['n_needed'] == 1]\n"
+            "answer = one['account_id'].iloc[0] if len(one) else None"
+        ),
+        mistakes=((lambda a: True, dependence_text),),
+        normalise=lambda a: a if a is None else str(a).strip(),
+        accept=lambda a: a in single if single else a is None,
+    )
+    return {
+        "payment_weights": payment_weights,
+        "which_type": which_type,
+        "only_because_of": only_because_of,
     }

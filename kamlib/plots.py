@@ -4,6 +4,7 @@ returns the Axes; analysis modules never import matplotlib."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
@@ -11,8 +12,12 @@ from matplotlib.ticker import FuncFormatter
 
 __all__ = [
     "plot_abc_xyz_matrix",
+    "plot_key_account_pareto",
     "plot_monthly_sales",
     "plot_pareto",
+    "plot_portfolio",
+    "plot_score_contributions",
+    "plot_stability",
     "plot_transitions",
     "plot_xyz_distribution",
 ]
@@ -236,4 +241,181 @@ def plot_transitions(table: pd.DataFrame, *, title: str = "", ax: Axes | None = 
     ax.set_ylabel("class in the previous window")
     ax.tick_params(axis="y", rotation=0)
     ax.set_title(title or "From the previous window to now")
+    return ax
+
+
+def _label(frame: pd.DataFrame) -> pd.Series:
+    """Account name (id) where a name is known, else the id."""
+    if "name" in frame:
+        return frame["name"].fillna(frame["account_id"]) + " (" + frame["account_id"] + ")"
+    return frame["account_id"]
+
+
+def plot_score_contributions(
+    scored: pd.DataFrame, *, top: int = 15, ax: Axes | None = None
+) -> Axes:
+    """Stacked bars: each criterion's points in the score of the ``top`` accounts.
+
+    Parameters
+    ----------
+    scored : pandas.DataFrame
+        :func:`kamlib.score_accounts` (best first), or a selection's table.
+    top : int, default 15
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    head = scored.head(top)
+    points = head[[c for c in head.columns if c.endswith("_points")]]
+    points = points.loc[:, points.sum() > 0]
+    points.columns = [c.removesuffix("_points") for c in points.columns]
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=(9, 0.35 * len(head) + 1.5))
+    colors = sns.color_palette("tab20", len(points.columns))
+    left = pd.Series(0.0, index=points.index)
+    labels = _label(head)
+    for color, criterion in zip(colors, points.columns, strict=True):
+        ax.barh(labels, points[criterion], left=left, color=color, label=criterion)
+        left = left + points[criterion]
+    ax.invert_yaxis()
+    ax.set_xlabel("score points (the bar is the score, 0-100)")
+    ax.set_title(f"Why these accounts: score by criterion, top {len(head)}")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=6, fontsize=8, frameon=False)
+    return ax
+
+
+def plot_key_account_pareto(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Pareto curve of revenue (largest first) with the key accounts marked.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``Selection.table`` (with ``revenue`` and ``key_account``).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=(8, 4.5))
+    frame = table.sort_values(["revenue", "account_id"], ascending=[False, True])
+    positive = frame["revenue"].clip(lower=0)
+    total = positive.sum()
+    frame = frame.assign(
+        account_share=np.arange(1, len(frame) + 1) / max(len(frame), 1),
+        cumulative_share=positive.cumsum() / total if total > 0 else 0.0,
+        chosen=frame["key_account"].map({True: "key account", False: "other"}),
+    )
+    ax.plot(frame["account_share"], frame["cumulative_share"], color="grey", linewidth=0.8)
+    sns.scatterplot(
+        data=frame,
+        x="account_share",
+        y="cumulative_share",
+        hue="chosen",
+        hue_order=["key account", "other"],
+        palette={"key account": "#c0392b", "other": "#95a5a6"},
+        s=22,
+        linewidth=0,
+        ax=ax,
+    )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    ax.set_xlabel("share of accounts (largest revenue first)")
+    ax.set_ylabel("cumulative share of revenue")
+    ax.set_title("Revenue Pareto with the key accounts marked")
+    ax.legend(title="", loc="lower right")
+    return ax
+
+
+def plot_stability(stability: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """How often each account is selected across the weight variations.
+
+    Parameters
+    ----------
+    stability : pandas.DataFrame
+        :func:`kamlib.selection_stability`.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    frame = stability.assign(label=_label(stability))
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=(8, 0.25 * len(frame) + 1.5))
+    sns.barplot(
+        data=frame,
+        y="label",
+        x="share_selected",
+        hue="status",
+        hue_order=["always in", "at the margin"],
+        palette={"always in": "#2e86c1", "at the margin": "#e67e22"},
+        dodge=False,
+        ax=ax,
+    )
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    ax.set_xlabel("share of weight variations that select the account")
+    ax.set_ylabel("")
+    ax.set_title("Stability of the key-account list (weights ±20 %)")
+    ax.legend(title="", loc="lower right")
+    return ax
+
+
+def plot_portfolio(
+    portfolio: pd.DataFrame, *, threshold: float = 0.5, ax: Axes | None = None
+) -> Axes:
+    """The portfolio matrix: attractiveness against relationship strength.
+
+    Parameters
+    ----------
+    portfolio : pandas.DataFrame
+        :func:`kamlib.portfolio_matrix`.
+    threshold : float, default 0.5
+        Where the quadrants are split.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=(7, 6))
+    frame = portfolio.assign(
+        marked=portfolio["key_account"].map({True: "key account", False: "other"})
+    )
+    sns.scatterplot(
+        data=frame,
+        x="relationship",
+        y="attractiveness",
+        hue="marked",
+        hue_order=["key account", "other"],
+        palette={"key account": "#c0392b", "other": "#bdc3c7"},
+        size="marked",
+        sizes={"key account": 60, "other": 18},
+        linewidth=0,
+        ax=ax,
+    )
+    ax.axvline(threshold, color="grey", linestyle="--", linewidth=0.8)
+    ax.axhline(threshold, color="grey", linestyle="--", linewidth=0.8)
+    corners = {
+        "development": (0.02, 0.98, "left"),
+        "strategic": (0.98, 0.98, "right"),
+        "streamline": (0.02, 0.02, "left"),
+        "maintenance": (0.98, 0.02, "right"),
+    }
+    for name, (x, y, ha) in corners.items():
+        ax.text(x, y, name, transform=ax.transAxes, ha=ha, va="top" if y > 0.5 else "bottom",
+                fontsize=11, color="#555555", weight="bold")  # fmt: skip
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("our relationship strength →")
+    ax.set_ylabel("account attractiveness →")
+    ax.set_title("Account portfolio (McDonald and Rogers)")
+    ax.legend(title="", loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
     return ax
