@@ -200,7 +200,8 @@ def describe_types(types: pd.DataFrame) -> str:
         return "There are no key accounts to type."
     counts = types["type"].value_counts()
     order = [*KEY_ACCOUNT_TYPES["type"], "unassigned"]
-    parts = [f"{counts[t]} {t}{'s' if counts[t] != 1 else ''}" for t in order if t in counts]
+    plural = {t: f"{t}s" for t in order} | {"unassigned": "unassigned"}
+    parts = [f"{counts[t]} {plural[t] if counts[t] != 1 else t}" for t in order if t in counts]
     several = int(types["rules_met"].str.contains(",").sum())
     return (
         f"Of {len(types)} key accounts: "

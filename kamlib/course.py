@@ -498,7 +498,7 @@ def identification_exercises(dependence: pd.DataFrame) -> dict[str, Exercise]:
     only_because_of = Exercise(
         key="only_because_of",
         question=(
-            "Which key account is on the list **only because of one criterion**: it drops out when "
+            "Name a key account that is on the list **only because of one criterion**: it drops out when "
             "that one criterion is switched off (weight 0), and stays when any other one is? Give "
             "its account id (or `None` if no account is)."
         ),

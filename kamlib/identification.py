@@ -42,6 +42,7 @@ __all__ = [
     "criteria_table",
     "criterion_dependence",
     "criterion_scores",
+    "describe_scores",
     "describe_selection",
     "describe_stability",
     "rank_score",
@@ -257,10 +258,12 @@ def score_accounts(
         One row per account, best first (ties by ``account_id``): ``account_id``,
         ``name`` (where known), ``revenue``, ``revenue_share``, ``score`` (0-100),
         ``rank`` (1 = best), ``main_criterion`` (the largest contribution), then
-        ``<criterion>_points`` per usable criterion (they add up to ``score``).
+        ``<criterion>_points`` per usable criterion with a weight above 0 (they add up to
+        ``score``).
     """
     scores = criterion_scores(features)
     w = _usable(scores, weights)
+    w = w[w > 0]  # a criterion switched off has no points column
     points = scores[w.index] * (100 * w / w.sum())
     out = features[[c for c in ("account_id", "name") if c in features]].copy()
     out["revenue"] = features["revenue"].to_numpy()
@@ -598,6 +601,25 @@ def describe_stability(stability: pd.DataFrame) -> str:
     variations = int(stability["variations"].iloc[0]) if len(stability) else 0
     return (
         f"Across {variations} weight variations, {always} of the {len(base)} key accounts stay "
-        f"in every time; {margin_in} are at the margin, and {outsiders} other account"
-        f"{'s' if outsiders != 1 else ''} get in under some variation."
+        f"in every time; {margin_in} {'is' if margin_in == 1 else 'are'} at the margin, and "
+        f"{outsiders} other account{'s' if outsiders != 1 else ''} "
+        f"{'gets' if outsiders == 1 else 'get'} in under some variation."
+    )
+
+
+def describe_scores(scored: pd.DataFrame, *, top: int = 3) -> str:
+    """One sentence: who leads the ranking, and which criteria carry it."""
+    if scored.empty:
+        return "No account bought in this window."
+    points = scored[[c for c in scored.columns if c.endswith("_points")]]
+    lead = scored.iloc[0]
+    best = points.iloc[0].sort_values(ascending=False).head(2)
+    reasons = " and ".join(
+        f"{name.removesuffix('_points')} ({value:.1f})" for name, value in best.items()
+    )
+    label = lead["name"] if "name" in scored and pd.notna(lead.get("name")) else lead["account_id"]
+    carried = (points.head(top).sum() / points.head(top).to_numpy().sum()).idxmax()
+    return (
+        f"{label} leads with {lead['score']:.1f} of 100 points, mostly from {reasons}; across the "
+        f"top {min(top, len(scored))}, {carried.removesuffix('_points')} carries the most weight."
     )

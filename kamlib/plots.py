@@ -317,7 +317,8 @@ def plot_key_account_pareto(table: pd.DataFrame, *, ax: Axes | None = None) -> A
         hue="chosen",
         hue_order=["key account", "other"],
         palette={"key account": "#c0392b", "other": "#95a5a6"},
-        s=22,
+        size="chosen",
+        sizes={"key account": 45, "other": 12},
         linewidth=0,
         ax=ax,
     )

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import papermill as pm
 import pytest
 
@@ -207,3 +208,77 @@ def test_abc_xyz_report_leaves_out_explorer_and_exercises(tmp_path):
     assert page.count("data:image/png;base64") >= 4  # Pareto, XYZ, matrix, migration
     assert "Explorer: move the cut-offs" not in page and "classify_by_hand" not in page
     assert "AX core" in page
+
+
+IDENTIFICATION = kamlib.project_root() / "notebooks" / "01_account_identification.ipynb"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {"rule": "top_n", "top_n": 8, "weights": {"payment": 40, "quantity": 0}},
+        {"rule": "threshold", "threshold": 55.0, "cap": 10, "stability_change": 0.1},
+        {
+            "target": 0.35,
+            "window_months": 6,
+            "mainstay_share": 0.2,
+            "type_overrides": {"K10002": "expert"},
+        },
+    ],
+    ids=["top-n-payment-weights", "threshold-capped", "share-35-6-months-overrides"],
+)
+def test_identification_with_other_rules_and_weights(tmp_path, second_company, parameters):
+    nb = _run(
+        IDENTIFICATION,
+        tmp_path,
+        data=str(second_company),
+        exports=str(tmp_path / "out"),
+        **parameters,
+    )
+    text = _text(nb)
+    keys = pd.read_csv(tmp_path / "out" / "key_accounts.csv", encoding="utf-8-sig")
+    rule = parameters.get("rule", "share")
+    if rule == "top_n":
+        assert len(keys) == 8 and "by the 8 best scores" in text
+        weights = pd.read_csv(tmp_path / "out" / "key_accounts.csv", encoding="utf-8-sig")
+        assert "quantity_points" not in weights.columns  # switched off
+    elif rule == "threshold":
+        assert len(keys) <= 10 and "every account scoring 55 or more" in text
+        assert "cut at the cap of 10" in text or (keys["score"] >= 55).all()
+    else:
+        assert "by the smallest set reaching 35% of revenue" in text
+        if "K10002" in set(keys["account_id"]):
+            assert keys.set_index("account_id").loc["K10002", "type"] == "expert"
+        else:
+            assert "**Not applied:** `type_overrides` for K10002" in text
+    assert {"score", "type", "quadrant", "revenue_points"} <= set(keys.columns)
+    assert (tmp_path / "out" / "key_accounts.xlsx").is_file()
+    assert "weight variations" in text and "key accounts:" in text
+
+
+@pytest.mark.slow
+def test_identification_with_transactions_only(tmp_path, second_company):
+    only = tmp_path / "only-tx"
+    only.mkdir()
+    (only / "transactions.csv").write_bytes((second_company / "transactions.csv").read_bytes())
+    nb = _run(IDENTIFICATION, tmp_path, data=str(only), exports=str(tmp_path / "o"))
+    text = _text(nb)
+    assert "Left out, because the data do not allow them" in text
+    assert "no `invoices` table" in text and "no `accounts` table" in text
+    assert "has no `contacts` table, so part of the three P check is skipped" in text
+    assert (tmp_path / "o" / "key_accounts.csv").is_file()
+
+
+@pytest.mark.slow
+def test_identification_report_leaves_out_sliders_and_exercises(tmp_path):
+    from kamlib.report import run_reports
+
+    run = run_reports([IDENTIFICATION], data="sample", out=tmp_path)
+    assert run.ok, run.notebooks
+    page = (run.folder / "01_account_identification.html").read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64") >= 4  # contributions, Pareto, stability, portfolio
+    assert "Play with the weights" not in page and "payment_weights" not in page
+    assert "key accounts by the smallest set reaching 50% of revenue" in page
+    keys = pd.read_csv(run.folder / "exports" / "key_accounts.csv", encoding="utf-8-sig")
+    assert 0.30 <= keys["revenue_share"].sum() <= 0.55
