@@ -394,11 +394,13 @@ def identification_exercises(dependence: pd.DataFrame) -> dict[str, Exercise]:
     def payment_share(w: dict) -> float:
         return w["payment"] / sum(w.values())
 
-    def strongest(w: dict) -> str:
-        return max(sorted(w), key=lambda c: w[c])
+    def stronger(w: dict) -> str | None:
+        """The criterion with more weight than payment (the largest), or None."""
+        top = max(sorted(w), key=lambda c: w[c])
+        return top if w[top] > w["payment"] else None
 
     def payment_text(w: dict) -> str:
-        top = strongest(w)
+        top = stronger(w)
         return (
             f"payment has {payment_share(w):.0%} of the weight, {top} has more "
             f"({w[top] / sum(w.values()):.0%}). Criteria you leave out keep their default weight: "
@@ -410,7 +412,7 @@ def identification_exercises(dependence: pd.DataFrame) -> dict[str, Exercise]:
         question=(
             "A company short of cash values **payment discipline** above everything else. Give "
             "weights (a dict such as `{'payment': 10, 'revenue': 25}`) under which `payment` has "
-            "the largest weight and at least 25 % of the total. Criteria you leave out keep their "
+            "the largest weight (no criterion more) and at least 25 % of the total. Criteria you leave out keep their "
             "default weight (`kamlib.DEFAULT_WEIGHTS`)."
         ),
         expected={"payment": 40.0},
@@ -422,7 +424,7 @@ def identification_exercises(dependence: pd.DataFrame) -> dict[str, Exercise]:
         mistakes=(
             (lambda w: w["payment"] == 0, "you switched payment off (weight 0)."),
             (
-                lambda w: strongest(w) == "payment",
+                lambda w: stronger(w) is None,
                 lambda w: (
                     f"payment is the largest weight, but only {payment_share(w):.0%} of the total; "
                     "it needs at least 25 %."
@@ -431,7 +433,7 @@ def identification_exercises(dependence: pd.DataFrame) -> dict[str, Exercise]:
             (lambda w: True, payment_text),
         ),
         normalise=_weights_answer,
-        accept=lambda w: strongest(w) == "payment" and payment_share(w) >= 0.25 - 1e-9,
+        accept=lambda w: stronger(w) is None and payment_share(w) >= 0.25 - 1e-9,
     )
 
     right = _hand_types()

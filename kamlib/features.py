@@ -21,7 +21,7 @@ Formulas (window = ``as_of - months < date <= as_of``, whole days):
   ``as_of`` counts as late by ``as_of - due_date`` days (nothing after ``as_of``
   is seen). ``on_time_share`` = share paid on or before the due date;
   ``avg_days_late`` = mean days past due (0 for invoices paid on time);
-  ``cash_payer`` = at least ``cash_share`` of those invoices paid in cash.
+  ``cash_payer`` = at least ``cash_share`` of those invoices paid in cash (by ``as_of``).
 """
 
 from __future__ import annotations
@@ -97,7 +97,8 @@ def _payment(invoices: pd.DataFrame, start, end, as_of, cash_share: float) -> pd
         }
     )
     if "payment_method" in due:
-        frame["cash"] = (due["payment_method"].astype("string").str.lower() == "cash").astype(float)
+        cash = due["payment_method"].astype("string").str.lower() == "cash"
+        frame["cash"] = (cash & paid.notna()).astype(float)  # paid in cash by as_of
     grouped = frame.groupby("account_id", sort=True)
     out = pd.DataFrame(
         {

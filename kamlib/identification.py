@@ -172,6 +172,11 @@ def _is_weight(value) -> bool:
     )
 
 
+def _by_id(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by account id, so that every later tie is broken by the id."""
+    return frame.sort_values("account_id", kind="stable").reset_index(drop=True)
+
+
 def criterion_scores(features: pd.DataFrame) -> pd.DataFrame:
     """Every criterion the features allow, scaled to 0-1.
 
@@ -183,9 +188,10 @@ def criterion_scores(features: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``account_id`` (as in ``features``), one column per usable
+        Indexed by ``account_id`` (ascending), one column per usable
         criterion of :data:`CRITERIA`, values between 0 and 1.
     """
+    features = _by_id(features)
     out = {}
     for criterion, feature in _FEATURE.items():
         if feature not in features:
@@ -261,6 +267,7 @@ def score_accounts(
         ``<criterion>_points`` per usable criterion with a weight above 0 (they add up to
         ``score``).
     """
+    features = _by_id(features)
     scores = criterion_scores(features)
     w = _usable(scores, weights)
     w = w[w > 0]  # a criterion switched off has no points column
@@ -272,7 +279,7 @@ def score_accounts(
     out["main_criterion"] = points.idxmax(axis=1).to_numpy()
     for criterion in points.columns:
         out[f"{criterion}_points"] = points[criterion].to_numpy()
-    order = np.argsort(-out["score"].to_numpy(), kind="stable")  # features sorted by id
+    order = np.argsort(-out["score"].to_numpy(), kind="stable")  # ties keep id order
     out = out.take(order).reset_index(drop=True)
     out.insert(out.columns.get_loc("score") + 1, "rank", np.arange(1, len(out) + 1))
     return out
@@ -389,6 +396,8 @@ def select_key_accounts(
     Selection
     """
     _check_rule(rule, target, n, threshold, cap)
+    scored = scored.sort_values(["score", "account_id"], ascending=[False, True], kind="stable")
+    scored = scored.reset_index(drop=True)
     scores = scored["score"].to_numpy(dtype=float)[:, None]
     revenue = scored["revenue"].to_numpy(dtype=float)
     mask, short = _select(scores, revenue, rule, target, n, threshold, cap)
@@ -444,7 +453,7 @@ def _variations(
     features: pd.DataFrame, weights: Mapping[str, float] | None, make
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[tuple[str, float]]]:
     """Criterion scores, one weight set per column, and a label per column."""
-    scores = criterion_scores(features)
+    scores = criterion_scores(features)  # rows by account id
     base = _usable(scores, weights)
     labels, columns = [], []
     for criterion, weight in base.items():
@@ -497,6 +506,7 @@ def selection_stability(
     if not 0 < change < 1:
         raise ValueError(f"change must be a fraction between 0 and 1, got {change!r}")
     _check_rule(rule, target, n, threshold, cap)
+    features = _by_id(features)
 
     def both_ways(criterion, weight):
         return [
@@ -555,6 +565,7 @@ def criterion_dependence(
         criterion when ``n_needed`` is 1, else empty).
     """
     _check_rule(rule, target, n, threshold, cap)
+    features = _by_id(features)
     scores, matrix, labels = _variations(
         features, weights, lambda criterion, _w: [(criterion, 0.0)]
     )

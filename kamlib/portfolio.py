@@ -164,6 +164,7 @@ def portfolio_matrix(
         weighted = (known["attitude"].astype(float) * weight).groupby(known["account_id"]).sum()
         raw["attitude"] = (weighted / weight.groupby(known["account_id"]).sum()).reindex(ids)
     if surveys is not None:
+        as_of = pd.Timestamp(as_of)
         start = as_of - pd.DateOffset(months=months)
         recent = surveys[(surveys["date"] >= start + _DAY) & (surveys["date"] < as_of + _DAY)]
         raw["satisfaction"] = recent.groupby("account_id")["score"].mean().reindex(ids)

@@ -121,12 +121,8 @@ def three_p(
     if "avg_days_late" in features:
         late = features["avg_days_late"].set_axis(ids)
         out["solvency"] = (late <= max_days_late).astype("boolean").mask(late.isna())
-        evidence = (
-            evidence
-            + ", "
-            + late.round(0).astype("Int64").astype("string").fillna("no invoices")
-            + " days late"
-        )
+        days = late.round(0).astype("Int64").astype("string") + " days late on average"
+        evidence = evidence + ", " + days.fillna("no invoices due")
     else:
         out["solvency"] = pd.Series(pd.NA, index=ids, dtype="boolean")
     if contacts is not None and "role" in contacts:

@@ -117,8 +117,14 @@ def test_missing_figures_are_a_failure(tmp_path, monkeypatch):
 def test_second_run_reports_the_changes(tmp_path):
     data = write_sample(tmp_path / "co", accounts=60, years=3, seed=5)
     config = tmp_path / "reports.yaml"
-    config.write_text("data: co\nout: r\nnotebooks: [02_abc_xyz]\nkeep: 2\n", encoding="utf-8")
+    config.write_text(
+        "data: co\nout: r\nnotebooks: [01_account_identification, 02_abc_xyz]\nkeep: 2\n",
+        encoding="utf-8",
+    )
     assert main(["report", "--config", str(config)]) == 0
+    first_keys = pd.read_csv(
+        next((tmp_path / "r").iterdir()) / "exports" / "key_accounts.csv", encoding="utf-8-sig"
+    )
     # next month's export: the biggest account stopped buying in the last six months
     tx = pd.read_csv(data / "transactions.csv", dtype=str)
     top = tx.assign(a=tx["amount"].astype(float)).groupby("account_id")["a"].sum().idxmax()
@@ -133,7 +139,12 @@ def test_second_run_reports_the_changes(tmp_path):
     assert any(r["account_id"] == top and r["before"].startswith("A") for r in moved)
     index = (runs[-1] / "index.html").read_text(encoding="utf-8")
     assert "changed ABC-XYZ class" in index and top in index
-    assert "key-account list:</b> not in both runs" in index
+    keys = meta["changes"]["sections"][1]
+    assert keys["table"] == "key_accounts" and "note" not in keys  # compared
+    now_keys = pd.read_csv(runs[-1] / "exports" / "key_accounts.csv", encoding="utf-8-sig")
+    assert keys["entered"] == sorted(set(now_keys["account_id"]) - set(first_keys["account_id"]))
+    assert keys["left"] == sorted(set(first_keys["account_id"]) - set(now_keys["account_id"]))
+    assert "<h3>key-account list</h3><p>Entered: " in index
     # keep: 2 prunes the oldest
     assert main(["report", "--config", str(config)]) == 0
     assert len(list((tmp_path / "r").iterdir())) == 2 and not runs[0].exists()
