@@ -35,6 +35,17 @@ def _money_axis(ax: Axes, currency: str, axis: str = "y") -> None:
     (ax.set_ylabel if axis == "y" else ax.set_xlabel)(f"net sales ({currency})")
 
 
+def _pareto_axes(ax: Axes, xlabel: str, ylabel: str, title: str) -> None:
+    """Both axes from 0 to 100 %, as a Pareto curve is drawn."""
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+
+
 def plot_monthly_sales(
     monthly: pd.DataFrame, *, currency: str = "EUR", ax: Axes | None = None
 ) -> Axes:
@@ -120,13 +131,7 @@ def plot_pareto(
     for cut in cutoffs:
         ax.axhline(cut, color="grey", linestyle="--", linewidth=0.8)
         ax.text(1.0, cut, f" {cut:.0%}", va="center", ha="left", fontsize=9, color="grey")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
-    ax.set_xlabel("share of accounts (largest first)")
-    ax.set_ylabel("cumulative share")
-    ax.set_title("Pareto curve")
+    _pareto_axes(ax, "share of accounts (largest first)", "cumulative share", "Pareto curve")
     ax.legend(title="class", loc="lower right")
     return ax
 
@@ -322,13 +327,12 @@ def plot_key_account_pareto(table: pd.DataFrame, *, ax: Axes | None = None) -> A
         linewidth=0,
         ax=ax,
     )
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
-    ax.set_xlabel("share of accounts (largest revenue first)")
-    ax.set_ylabel("cumulative share of revenue")
-    ax.set_title("Revenue Pareto with the key accounts marked")
+    _pareto_axes(
+        ax,
+        "share of accounts (largest revenue first)",
+        "cumulative share of revenue",
+        "Revenue Pareto with the key accounts marked",
+    )
     ax.legend(title="", loc="lower right")
     return ax
 

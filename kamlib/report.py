@@ -590,7 +590,13 @@ def run_reports(
         jobs = []
         for nb in paths:
             given = {**parameters, **per_notebook.get(nb.stem, {})}
-            params = {"data": str(dataset.source), "exports": str(tmp / "exports"), **given}
+            # reports leave the sliders out, so a headless run does not build them
+            params = {
+                "data": str(dataset.source),
+                "exports": str(tmp / "exports"),
+                "interactive": False,
+                **given,
+            }
             jobs.append((nb, {k: v for k, v in params.items() if k in declared_by[nb]}))
         # no `with`: on an interruption it would wait for every notebook to run to its end;
         # instead the notebooks under way are killed first, queued ones never start

@@ -26,3 +26,13 @@ def test_docs_named_by_the_issue_exist():
     docs = kamlib.project_root() / "docs"
     for name in ("data-model.md", "your-data.md", "notebook-conventions.md"):
         assert (docs / name).stat().st_size > 1000, name
+
+
+def test_key_account_doc_quotes_the_default_weights():
+    text = " ".join((kamlib.project_root() / "docs" / "key-accounts.md").read_text().split())
+    quoted = ", ".join(
+        f"{name.replace('_', ' ')} {weight:g}" for name, weight in kamlib.DEFAULT_WEIGHTS.items()
+    )
+    assert quoted in text, quoted
+    for criterion in kamlib.CRITERIA["criterion"]:
+        assert criterion.replace("_", " ") in text
