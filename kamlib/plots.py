@@ -343,31 +343,35 @@ def plot_stability(stability: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     Parameters
     ----------
     stability : pandas.DataFrame
-        :func:`kamlib.selection_stability`.
+        :func:`kamlib.selection_stability`, or some of its rows (e.g. those at the margin).
     ax : matplotlib Axes, optional
 
     Returns
     -------
     matplotlib.axes.Axes
     """
-    frame = stability.assign(label=_label(stability))
+    frame = stability.assign(
+        label=_label(stability),
+        now=stability["in_base"].map({True: "key account now", False: "not a key account now"}),
+    )
     if ax is None:
-        _fig, ax = plt.subplots(figsize=(8, 0.25 * len(frame) + 1.5))
+        _fig, ax = plt.subplots(figsize=(8, 0.3 * len(frame) + 1.5))
     sns.barplot(
         data=frame,
         y="label",
         x="share_selected",
-        hue="status",
-        hue_order=["always in", "at the margin"],
-        palette={"always in": "#2e86c1", "at the margin": "#e67e22"},
+        hue="now",
+        hue_order=["key account now", "not a key account now"],
+        palette={"key account now": "#c0392b", "not a key account now": "#95a5a6"},
         dodge=False,
         ax=ax,
     )
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0%}"))
-    ax.set_xlabel("share of weight variations that select the account")
+    variations = int(frame["variations"].max()) if len(frame) else 0
+    ax.set_xlabel(f"share of the {variations} weight variations that select the account")
     ax.set_ylabel("")
-    ax.set_title("Stability of the key-account list (weights ±20 %)")
+    ax.set_title("How often each account is chosen when the weights move")
     ax.legend(title="", loc="lower right")
     return ax
 

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from kamlib.identification import rank_score
+from kamlib.identification import _is_weight, rank_score
 
 __all__ = [
     "ATTRACTIVENESS_FACTORS",
@@ -80,7 +80,7 @@ _DAY = pd.Timedelta(days=1)
 
 
 def _factor_weights(given, defaults, what) -> dict[str, float]:
-    if given is None:
+    if not given:
         return dict(defaults)
     unknown = [k for k in given if k not in defaults]
     if unknown:
@@ -88,7 +88,7 @@ def _factor_weights(given, defaults, what) -> dict[str, float]:
             f"unknown {what} factors {', '.join(map(repr, unknown))}; the factors are "
             f"{', '.join(defaults)}"
         )
-    negative = {k: v for k, v in given.items() if not (isinstance(v, int | float) and v >= 0)}
+    negative = {k: v for k, v in given.items() if not _is_weight(v)}
     if negative:
         raise ValueError(f"{what} weights must be numbers of 0 or more, got {negative}")
     return {**defaults, **given}

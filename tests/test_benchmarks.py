@@ -28,3 +28,8 @@ def test_foundation_benchmark_smoke_run():
     assert "load + validate csv" in _smoke(
         "bench_foundation.py", "--accounts", "300", "--years", "2"
     )
+
+
+def test_identification_benchmark_smoke_run():
+    out = _smoke("bench_identification.py", "--accounts", "300", "--years", "2", "--repeat", "1")
+    assert "stability (24 weight sets)" in out and "key accounts by" in out

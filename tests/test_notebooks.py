@@ -222,7 +222,14 @@ IDENTIFICATION = kamlib.project_root() / "notebooks" / "01_account_identificatio
     "parameters",
     [
         {"rule": "top_n", "top_n": 8, "weights": {"payment": 40, "quantity": 0}},
-        {"rule": "threshold", "threshold": 55.0, "cap": 10, "stability_change": 0.1},
+        {
+            "rule": "threshold",
+            "threshold": 55.0,
+            "cap": 10,
+            "stability_change": 0.1,
+            "attractiveness_weights": {"size": 0, "growth": 50},
+            "relationship_weights": {"satisfaction": 0},
+        },
         {
             "target": 0.35,
             "window_months": 6,

@@ -1,0 +1,83 @@
+"""Speed of key-account identification on a large company.
+
+Run: ``python benchmarks/bench_identification.py [--accounts 13000] [--years 3] [--repeat 5]``.
+Generates the company in memory (the kit's seeded generator), then times each step
+of notebook 01 on it, loading excluded; prints the median of ``--repeat`` runs.
+No target is set by the issue; the figures go into docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import kamlib
+from kamlib.sample import generate_sample
+
+
+def _median(func, repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = func()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, default=13_000)
+    parser.add_argument("--years", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    company = generate_sample(accounts=args.accounts, years=args.years, seed=1)
+    t = company.tables
+    tx = t["transactions"]
+    as_of = kamlib.resolve_as_of(tx)
+    print(f"{'invoice lines':<34}{len(tx):>12,}")
+    steps = {}
+    steps["features"], found = _median(
+        lambda: kamlib.account_features(
+            tx,
+            as_of=as_of,
+            accounts=t["accounts"],
+            products=t["products"],
+            invoices=t["invoices"],
+            interactions=t["interactions"],
+        ),
+        args.repeat,
+    )
+    features = found.table
+    steps["score"], scored = _median(lambda: kamlib.score_accounts(features), args.repeat)
+    steps["select (share 50 %, cap 40)"], selection = _median(
+        lambda: kamlib.select_key_accounts(scored), args.repeat
+    )
+    steps["stability (24 weight sets)"], _ = _median(
+        lambda: kamlib.selection_stability(features), args.repeat
+    )
+    steps["criterion dependence"], _ = _median(
+        lambda: kamlib.criterion_dependence(features), args.repeat
+    )
+    keys = selection.key_accounts["account_id"]
+    steps["types"], _ = _median(lambda: kamlib.assign_types(features, accounts=keys), args.repeat)
+    steps["portfolio matrix"], _ = _median(
+        lambda: kamlib.portfolio_matrix(
+            features,
+            as_of=as_of,
+            contacts=t["contacts"],
+            competitors=t["competitors"],
+            surveys=t["surveys"],
+            key_accounts=keys,
+        ),
+        args.repeat,
+    )
+    print(f"{'accounts in the window':<34}{len(features):>12,}")
+    for label, seconds in steps.items():
+        print(f"{label:<34}{seconds:10.3f} s")
+    print(f"{'all steps':<34}{sum(steps.values()):10.3f} s (median of {args.repeat})")
+    print(kamlib.describe_selection(selection))
+
+
+if __name__ == "__main__":
+    main()
