@@ -98,7 +98,7 @@ def assign_types(
         raise ValueError(f"mainstay_share must be a fraction in (0, 1], got {mainstay_share!r}")
     table = features.set_index("account_id")
     if accounts is not None:
-        ids = pd.Index(list(accounts))
+        ids = pd.Index(list(accounts), name="account_id")
         unknown = ids.difference(table.index)
         if len(unknown):
             raise ValueError(
@@ -143,10 +143,11 @@ def assign_types(
     out["demands"] = demands.to_numpy()
     tenure_text = tenure.round(1).astype(str) + " years"
     growth_pct = (typed["growth"] * 100).round().astype("Int64").astype("string")
-    growth_text = np.where(
-        typed["is_new_buyer"],
-        "new buyer",
-        "growth " + np.where(typed["growth"] >= 0, "+", "") + growth_pct.fillna("") + " %",
+    # text columns as pandas Series: NumPy 1.x cannot add Python strings to its string arrays
+    blank = pd.Series("", index=typed.index, dtype="string")
+    sign = blank.mask(typed["growth"] >= 0, "+")
+    growth_text = ("growth " + sign + growth_pct.fillna("") + " %").mask(
+        typed["is_new_buyer"].astype(bool), "new buyer"
     )
     reasons = {
         "mainstay": "profit share "
@@ -156,7 +157,7 @@ def assign_types(
         "image maker": pd.Series("prestige name", index=typed.index),
         "expert": demands.astype(str)
         + " complaints/service events"
-        + np.where(flag["is_test_partner"], ", test partner", ""),
+        + blank.mask(flag["is_test_partner"], ", test partner"),
         "prospect": tenure_text + ", " + growth_text,
         "unassigned": pd.Series("no rule holds", index=typed.index),
     }
@@ -166,7 +167,7 @@ def assign_types(
     out["overridden"] = False
     if overrides is not None and len(overrides):
         out = _apply_overrides(out, overrides)
-    return out.reset_index()
+    return out.rename_axis("account_id").reset_index()
 
 
 def _apply_overrides(out: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFrame:

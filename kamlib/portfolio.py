@@ -178,7 +178,7 @@ def portfolio_matrix(
     out["quadrant"] = quadrants["quadrant"].reindex(keys).to_numpy()
     out["action"] = quadrants["action"].reindex(keys).to_numpy()
     out["key_account"] = ids.isin(list(key_accounts) if key_accounts is not None else [])
-    return out.join(raw.replace(np.inf, np.nan)).reset_index()
+    return out.join(raw.replace(np.inf, np.nan)).rename_axis("account_id").reset_index()
 
 
 def describe_portfolio(portfolio: pd.DataFrame) -> str:

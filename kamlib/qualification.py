@@ -127,9 +127,10 @@ def three_p(
         out["solvency"] = pd.Series(pd.NA, index=ids, dtype="boolean")
     if contacts is not None and "role" in contacts:
         deciders = contacts.loc[contacts["role"] == "decision_maker", "account_id"]
-        out["authority"] = ids.isin(deciders)
-        out["authority"] = out["authority"].astype("boolean")
-        evidence = evidence + np.where(out["authority"], ", decision maker known", ", none known")
+        known = ids.isin(deciders)
+        out["authority"] = pd.array(known, dtype="boolean")
+        none_known = pd.Series(", none known", index=ids, dtype="string")
+        evidence = evidence + none_known.mask(known, ", decision maker known")
     else:
         out["authority"] = pd.Series(pd.NA, index=ids, dtype="boolean")
     out["evidence"] = evidence
@@ -145,4 +146,4 @@ def three_p(
         out["overridden"] = join_where(changed.to_numpy(), list(_P))
     out["qualified"] = (out["need"] & out["solvency"] & out["authority"]).fillna(False).astype(bool)
     columns = [c for c in ("name",) if c in out] + [*_P, "evidence", "qualified", "overridden"]
-    return out[columns].reset_index()
+    return out[columns].rename_axis("account_id").reset_index()
