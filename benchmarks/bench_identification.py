@@ -34,6 +34,7 @@ def main() -> None:
     company = generate_sample(accounts=args.accounts, years=args.years, seed=1)
     t = company.tables
     tx = t["transactions"]
+    tx = tx.assign(margin=tx["amount"] - tx["cost"])  # as the loader derives it from cost
     as_of = kamlib.resolve_as_of(tx)
     print(f"{'invoice lines':<34}{len(tx):>12,}")
     steps = {}
