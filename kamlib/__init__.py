@@ -38,6 +38,15 @@ from kamlib.course import (
     start_here_exercises,
 )
 from kamlib.dataset import Dataset, load_dataset, load_sample
+from kamlib.dossier import (
+    DOSSIER_SIGNALS,
+    CustomerReport,
+    Dossier,
+    UnknownAccountError,
+    build_dossier,
+    build_dossiers,
+    consumption_report,
+)
 from kamlib.dates import resolve_as_of, window
 from kamlib.exercises import Exercise, Feedback, ___
 from kamlib.export import export_table, neutralise_formulas
@@ -83,6 +92,7 @@ __all__ = [
     "ATTRACTIVENESS_FACTORS",
     "CRITERIA",
     "DEFAULT_WEIGHTS",
+    "DOSSIER_SIGNALS",
     "KEY_ACCOUNT_TYPES",
     "MODEL",
     "PORTFOLIO_QUADRANTS",
@@ -93,14 +103,17 @@ __all__ = [
     "XYZ_DEFAULTS",
     "AccountFeatures",
     "ClassificationWarning",
+    "CustomerReport",
     "Dataset",
     "DatasetError",
+    "Dossier",
     "Exercise",
     "Feedback",
     "IdentificationWarning",
     "Migration",
     "Problem",
     "Selection",
+    "UnknownAccountError",
     "___",
     "abc_classes",
     "abc_xyz",
@@ -108,6 +121,9 @@ __all__ = [
     "abc_xyz_matrix",
     "account_features",
     "assign_types",
+    "build_dossier",
+    "build_dossiers",
+    "consumption_report",
     "criteria_table",
     "criterion_dependence",
     "criterion_scores",
