@@ -38,6 +38,7 @@ from kamlib.course import (
     start_here_exercises,
 )
 from kamlib.dataset import Dataset, load_dataset, load_sample
+from kamlib.dates import resolve_as_of, window
 from kamlib.dossier import (
     DOSSIER_SIGNALS,
     CustomerReport,
@@ -47,7 +48,6 @@ from kamlib.dossier import (
     build_dossiers,
     consumption_report,
 )
-from kamlib.dates import resolve_as_of, window
 from kamlib.exercises import Exercise, Feedback, ___
 from kamlib.export import export_table, neutralise_formulas
 from kamlib.features import AccountFeatures, account_features
