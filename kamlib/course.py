@@ -13,8 +13,10 @@ from kamlib.exercises import Exercise
 
 __all__ = [
     "ABC_HAND_TABLE",
+    "DMU_HAND_TABLE",
     "TYPE_HAND_TABLE",
     "abc_xyz_exercises",
+    "dossier_exercises",
     "identification_exercises",
     "start_here_exercises",
 ]
@@ -521,4 +523,151 @@ def identification_exercises(dependence: pd.DataFrame) -> dict[str, Exercise]:
         "payment_weights": payment_weights,
         "which_type": which_type,
         "only_because_of": only_because_of,
+    }
+
+
+# --- 03_dossier -------------------------------------------------------------------------
+
+#: A decision-making unit described by hand, for the "which role is missing?" exercise.
+DMU_HAND_TABLE = pd.DataFrame(
+    {
+        "name": ["Eva Roth", "Karl Stein", "Mia Lange", "Otto Brandt", "Ida Vogel"],
+        "job_title": [
+            "Managing Director",
+            "Purchasing Manager",
+            "Line Supervisor",
+            "Head of Quality",
+            "Production Planner",
+        ],
+        "role": ["decision_maker", "buyer", "user", "blocker", "influencer"],
+        "influence": [5, 3, 2, 4, 3],
+        "attitude": [0, 1, 2, -2, 1],
+    }
+)
+
+
+def dossier_exercises(dossier) -> dict[str, Exercise]:
+    """Exercises of ``03_dossier``, for the dossier the notebook shows.
+
+    The solutions use the notebook's names: ``dossier`` (:func:`kamlib.build_dossier`),
+    ``dmu_table`` (:data:`DMU_HAND_TABLE`) and ``kamlib``.
+
+    Returns
+    -------
+    dict of str to Exercise
+        ``missing_role``, ``half_year_total`` and ``first_signal``.
+    """
+    from kamlib.dossier import DOSSIER_SIGNALS
+    from kamlib.schema import CONTACT_ROLES
+
+    missing_role = Exercise(
+        key="missing_role",
+        question=(
+            "`dmu_table` is the decision-making unit of a customer before a price negotiation. "
+            "Which **role** is missing — the one you would most want to find before the meeting? "
+            f"Answer with one of {', '.join(CONTACT_ROLES)}."
+        ),
+        expected="champion",
+        hint_text=(
+            "Go through the roles: who decides, who buys, who uses the product, who influences, "
+            "who opposes. Who would speak for us when we are not in the room?"
+        ),
+        solution_code=(
+            "answer = sorted(set(kamlib.schema.CONTACT_ROLES) - set(dmu_table['role']))[0]"
+        ),
+        mistakes=(
+            (
+                lambda a: a == "blocker",
+                "there is a blocker: Otto Brandt (influence 4, attitude -2). That is why the "
+                "missing role matters so much.",
+            ),
+            (
+                lambda a: a in set(DMU_HAND_TABLE["role"]),
+                lambda a: f"{a} is in the table already; look for the role nobody has.",
+            ),
+            (
+                lambda a: a not in CONTACT_ROLES,
+                f"the roles of the data model are {', '.join(CONTACT_ROLES)}.",
+            ),
+        ),
+        normalise=lambda a: str(a).strip().lower().replace(" ", "_"),
+    )
+
+    table = dossier.half_years
+    last_complete = table.iloc[-2]
+    unit = dossier.quantity_unit
+    expected_total = float(last_complete["total_quantity"])
+    current = float(table.iloc[-1]["total_quantity"])
+    amount = float(last_complete["total_amount"])
+    groups = [
+        c
+        for c in table.columns
+        if c not in ("half_year", "total_quantity", "total_amount", "complete")
+    ]
+    group_values = {float(last_complete[g]) for g in groups}
+    half_year_total = Exercise(
+        key="half_year_total",
+        question=(
+            f"Read the half-year consumption table: how many {unit} did the customer take in "
+            f"the **last complete half-year** ({last_complete['half_year']}), all product groups together?"
+        ),
+        expected=expected_total,
+        hint_text=(
+            "The last row is the current half-year, still running (`complete` is False); the row "
+            f"above it is the last complete one. Its `total_quantity` is in {unit}."
+        ),
+        solution_code=(
+            "complete = dossier.half_years[dossier.half_years['complete']]\n"
+            "answer = complete['total_quantity'].iloc[-1]"
+        ),
+        mistakes=(
+            (
+                lambda a: a == current and current != expected_total,
+                "that is the current half-year, which is not over yet.",
+            ),
+            (
+                lambda a: a == amount and amount != expected_total,
+                f"that is the amount in {dossier.currency}; the question asks for {unit}.",
+            ),
+            (
+                lambda a: a in group_values and a != expected_total,
+                "that is one product group; add all groups (or read `total_quantity`).",
+            ),
+        ),
+        rtol=1e-6,
+    )
+
+    signals = dossier.signals
+    fired = signals[signals["fired"]]
+    first = fired["signal"].iloc[0] if len(fired) else None
+    order = list(DOSSIER_SIGNALS["signal"])
+
+    def signal_text(a) -> str:
+        if a not in order:
+            return f"the signals are: {', '.join(order)}."
+        if a not in set(fired["signal"]):
+            return f"{a} did not fire for this account; look at the rows where `fired` is True."
+        return f"{a} fired, but {first} comes before it in `kamlib.DOSSIER_SIGNALS`."
+
+    first_signal = Exercise(
+        key="first_signal",
+        question=(
+            "Look at the dossier's signals. Which signal needs action **first**? Signals that "
+            "fired are ranked by the order of `kamlib.DOSSIER_SIGNALS` (money first, then sales, "
+            "tenders, people, contact, satisfaction). Answer with its name, or `None` if none fired."
+        ),
+        expected=first,
+        hint_text="Keep the rows where `fired` is True; the first of them is the answer.",
+        solution_code=(
+            "fired = dossier.signals[dossier.signals['fired']]\n"
+            "answer = fired['signal'].iloc[0] if len(fired) else None"
+        ),
+        mistakes=((lambda a: a is not None, signal_text),),
+        normalise=lambda a: None if a is None else str(a).strip().lower(),
+        accept=lambda a: a == first,
+    )
+    return {
+        "missing_role": missing_role,
+        "half_year_total": half_year_total,
+        "first_signal": first_signal,
     }

@@ -36,6 +36,11 @@ __all__ = [
     "build_dossier",
     "build_dossiers",
     "consumption_report",
+    "describe_consumption",
+    "describe_coverage",
+    "describe_key_figures",
+    "describe_relationship",
+    "describe_signals",
 ]
 
 _DAY = pd.Timedelta(days=1)
@@ -760,4 +765,88 @@ def consumption_report(dossier: Dossier) -> CustomerReport:
         half_years=dossier.half_years.copy(),
         monthly=monthly,
         by_group=by_group.reset_index(drop=True),
+    )
+
+
+# --- sentences for the notebook ------------------------------------------------------------
+
+
+def describe_key_figures(dossier: Dossier) -> str:
+    """One sentence: revenue now and a year ago, share of our sales, class and type."""
+    row = dossier.key_figures.set_index("measure").loc["revenue"]
+    change = row["change"]
+    trend = (
+        "no purchases in the year before"
+        if pd.isna(change)
+        else f"{'up' if change >= 0 else 'down'} {abs(change):.0%} on the year before"
+    )
+    kind = f", a {dossier.facts['type']}" if dossier.facts.get("type") else ""
+    return (
+        f"{dossier.name} bought {row['last_12_months']:,.0f} {dossier.currency} in the last 12 "
+        f"months ({trend}): {dossier.facts['share_of_our_sales']:.1%} of our sales, ABC-XYZ class "
+        f"{dossier.facts['abc_xyz']}{kind}."
+    )
+
+
+def describe_consumption(dossier: Dossier) -> str:
+    """One sentence on the half-year table: the last complete half-year against the one before."""
+    table = dossier.half_years
+    last, before = table.iloc[-2], table.iloc[-3]
+    unit = dossier.quantity_unit
+    if before["total_quantity"] > 0:
+        change = last["total_quantity"] / before["total_quantity"] - 1
+        versus = f"{'up' if change >= 0 else 'down'} {abs(change):.0%} on {before['half_year']}"
+    else:
+        versus = f"nothing in {before['half_year']}"
+    return (
+        f"In {last['half_year']} the customer took {last['total_quantity']:,.0f} {unit} "
+        f"({versus}); {table.iloc[-1]['half_year']} so far: "
+        f"{table.iloc[-1]['total_quantity']:,.0f} {unit}."
+    )
+
+
+def describe_relationship(dossier: Dossier) -> str:
+    """One sentence on the last 12 months of contact and the proposals."""
+    kinds = dossier.timeline["kind"].value_counts()
+    plural = {
+        "delivery": "deliveries",
+        "visit": "visits",
+        "call": "calls",
+        "complaint": "complaints",
+    }
+    parts = [
+        f"{kinds.get(k, 0)} {k if kinds.get(k, 0) == 1 else many}" for k, many in plural.items()
+    ]
+    text = "In the last 12 months: " + ", ".join(parts) + "."
+    if dossier.proposals is not None and len(dossier.proposals):
+        outcome = dossier.proposals["outcome"].value_counts()
+        lost = dossier.proposals[dossier.proposals["outcome"] == "lost"]
+        rival = lost["competitor"].dropna().value_counts() if "competitor" in lost else None
+        text += (
+            f" Proposals in the data: {outcome.get('won', 0)} won, {outcome.get('lost', 0)} lost"
+            + (f" (most often to {rival.index[0]})" if rival is not None and len(rival) else "")
+            + "."
+        )
+    return text
+
+
+def describe_coverage(dossier: Dossier) -> str:
+    """One sentence on the decision-making unit."""
+    if dossier.coverage is None:
+        return dossier.notes.get("contacts", "No contacts are recorded.")
+    failed = dossier.coverage.checks.loc[~dossier.coverage.checks["ok"], "check"].tolist()
+    return f"Coverage is **{dossier.coverage.rating}** with {len(dossier.contacts)} contacts" + (
+        f"; missing: {', '.join(failed)}." if failed else "; every check passes."
+    )
+
+
+def describe_signals(dossier: Dossier) -> str:
+    """One sentence: which signals fired, the first one to act on."""
+    fired = dossier.signals[dossier.signals["fired"]]
+    if fired.empty:
+        return "No signal fires: nothing needs attention beyond the account plan."
+    first = fired.iloc[0]
+    return (
+        f"{len(fired)} signal{'s fire' if len(fired) != 1 else ' fires'}; act first on "
+        f"**{first['signal']}**: {first['action']}"
     )

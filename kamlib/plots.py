@@ -12,10 +12,12 @@ from matplotlib.ticker import FuncFormatter
 
 __all__ = [
     "plot_abc_xyz_matrix",
+    "plot_account_sales",
     "plot_key_account_pareto",
     "plot_monthly_sales",
     "plot_pareto",
     "plot_portfolio",
+    "plot_satisfaction",
     "plot_score_contributions",
     "plot_stability",
     "plot_transitions",
@@ -427,4 +429,49 @@ def plot_portfolio(
     ax.set_ylabel("account attractiveness →")
     ax.set_title("Account portfolio (McDonald and Rogers)")
     ax.legend(title="", loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    return ax
+
+
+def plot_account_sales(
+    monthly: pd.DataFrame, *, value: str = "revenue", label: str = "", ax: Axes | None = None
+) -> Axes:
+    """One account's purchases per month (a dossier's ``monthly`` table).
+
+    Parameters
+    ----------
+    monthly : pandas.DataFrame
+        ``Dossier.monthly`` (``month`` and the value columns).
+    value : {"revenue", "quantity", "margin"}
+    label : str
+        Axis label, e.g. "net sales (EUR)".
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=(10, 3.2))
+    frame = monthly.assign(when=monthly["month"].dt.to_timestamp())
+    ax.bar(frame["when"], frame[value], width=20, color="#2e86c1")
+    ax.set_ylabel(label or value)
+    ax.set_xlabel("")
+    ax.set_title(f"{value.capitalize()} per month, last {len(frame)} months")
+    return ax
+
+
+def plot_satisfaction(satisfaction: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Satisfaction scores (0-10) over time (a dossier's ``satisfaction`` table).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=(7, 2.8))
+    sns.lineplot(data=satisfaction, x="date", y="score", marker="o", ax=ax)
+    ax.set_ylim(0, 10.5)
+    ax.set_ylabel("score (0-10)")
+    ax.set_xlabel("")
+    ax.set_title("Satisfaction")
     return ax

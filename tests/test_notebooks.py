@@ -292,3 +292,42 @@ def test_identification_report_leaves_out_sliders_and_exercises(tmp_path):
     assert "key accounts by the smallest set reaching 50% of revenue" in page
     keys = pd.read_csv(run.folder / "exports" / "key_accounts.csv", encoding="utf-8-sig")
     assert 0.30 <= keys["revenue_share"].sum() <= 0.55
+
+
+DOSSIER = kamlib.project_root() / "notebooks" / "03_dossier.ipynb"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("account", "expected"),
+    [
+        ("K10263", "Suedglas GmbH (K10263)"),  # one invoice line in its life
+        ("K10038", "Tatramontage GmbH (K10038)"),  # lost in February 2026
+    ],
+    ids=["almost-no-history", "lost"],
+)
+def test_dossier_for_other_accounts(tmp_path, account, expected):
+    nb = _run(DOSSIER, tmp_path, account_id=account, exports=str(tmp_path / "out"))
+    text = _text(nb)
+    assert expected in text and "not on the key-account list" in text
+    assert (tmp_path / "out" / f"consumption_{account}.xlsx").is_file()
+    signals = pd.read_csv(tmp_path / "out" / f"dossier_signals_{account}.csv", encoding="utf-8-sig")
+    fired = set(signals.loc[signals["fired"], "signal"])
+    if account == "K10038":
+        assert "falling sales" in fired  # it stopped buying in February
+    else:
+        assert "falling sales" not in fired  # nothing to fall from
+
+
+@pytest.mark.slow
+def test_dossier_with_transactions_only(tmp_path, transactions_only):
+    nb = _run(DOSSIER, tmp_path, data=str(transactions_only), exports=str(tmp_path / "o"))
+    text = _text(nb)
+    for table in ("accounts", "contacts", "competitors", "surveys", "proposals"):
+        assert f"has no `{table}` table" in text, table
+
+
+@pytest.mark.slow
+def test_dossier_of_an_unknown_account_names_close_matches(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError, match=r"K1012.*did you mean K10120"):
+        _run(DOSSIER, tmp_path, account_id="K1012", exports=str(tmp_path / "o"))
