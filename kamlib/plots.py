@@ -454,6 +454,7 @@ def plot_account_sales(
         _fig, ax = plt.subplots(figsize=(10, 3.2))
     frame = monthly.assign(when=monthly["month"].dt.to_timestamp())
     ax.bar(frame["when"], frame[value], width=20, color="#2e86c1")
+    _money_axis(ax, "")  # 120k rather than 120000
     ax.set_ylabel(label or value)
     ax.set_xlabel("")
     ax.set_title(f"{value.capitalize()} per month, last {len(frame)} months")
