@@ -11,7 +11,8 @@ For many accounts at once, :func:`build_dossiers` reads every table once and
 splits it by account (no per-account scan of the whole dataset).
 
 Nothing after ``as_of`` is seen: lines, visits, proposals, payments and survey
-answers dated later are left out, and an invoice paid after ``as_of`` is open.
+answers dated later are left out; an invoice paid after ``as_of`` is open, a proposal
+decided after it is open, a contact's ``last_contact`` after it is unknown.
 """
 
 from __future__ import annotations
@@ -132,13 +133,15 @@ class Dossier:
         one and the current one (to ``as_of``, marked ``complete`` False).
     payments : Payments
     timeline : pandas.DataFrame
-        ``date``, ``kind`` (delivery, visit, call, meeting, complaint, service, proposal),
+        ``date``, ``kind`` (delivery, proposal, or an interaction type: visit, call, email,
+        meeting, complaint, service),
         ``detail``: the last 12 months, newest first.
     proposals : pandas.DataFrame or None
         ``date``, ``kind``, ``value``, ``outcome``, ``reason``, ``competitor``.
     contacts : pandas.DataFrame or None
         ``name``, ``job_title``, ``role``, ``influence``, ``attitude``, ``last_contact``.
     coverage : Coverage or None
+        None without a ``contacts`` table; rating "" when the account has no contacts.
     competitors : pandas.DataFrame or None
         ``competitor``, ``since``, ``estimated_share``.
     our_share : float or None
@@ -335,6 +338,20 @@ def _payments(invoices: pd.DataFrame | None, as_of: pd.Timestamp) -> Payments:
 
 
 def _coverage(contacts: pd.DataFrame, last_touch: pd.Timestamp | None, as_of) -> Coverage:
+    if contacts.empty:
+        checks = pd.DataFrame(
+            {
+                "check": [
+                    "decision maker known",
+                    "champion",
+                    "contact in the last 90 days",
+                    "no active blocker",
+                ],
+                "ok": False,
+                "detail": "no contacts recorded",
+            }
+        )
+        return Coverage(checks, "")
     role = contacts["role"] if "role" in contacts else pd.Series(dtype=object)
     attitude = contacts["attitude"] if "attitude" in contacts else pd.Series(0, contacts.index)
     last = contacts["last_contact"].max() if "last_contact" in contacts else pd.NaT
@@ -396,7 +413,8 @@ class _Context:
         tx = dataset.transactions
         self.tx = tx[tx["date"] < as_of + _DAY]
         window = self.tx[self.tx["date"] >= as_of - pd.DateOffset(months=12) + _DAY]
-        self.total_revenue = float(window["amount"].clip(lower=0).sum()) or 1.0
+        totals = window.groupby("account_id")["amount"].sum()
+        self.total_revenue = float(totals[totals > 0].sum()) or 1.0  # as ABC's shares
         try:
             classified = abc_xyz(
                 self.tx, as_of=as_of, first_purchase=first_purchases(self.tx, as_of=as_of)
@@ -450,7 +468,7 @@ def _dossier(ctx: _Context, account_id: str, parts: Mapping[str, pd.DataFrame]) 
             if column in master and pd.notna(master[column]):
                 general.append((column.replace("_", " "), master[column]))
         flags = [c.removeprefix("is_").replace("_", " ") for c in master.index
-                 if c.startswith("is_") and bool(master[c]) is True]  # fmt: skip
+                 if c.startswith("is_") and pd.notna(master[c]) and bool(master[c])]  # fmt: skip
         general.append(("flags", ", ".join(flags) or "none"))
     else:
         notes["general"] = ds.missing_note("accounts", "the customer's master data")
@@ -505,6 +523,8 @@ def _dossier(ctx: _Context, account_id: str, parts: Mapping[str, pd.DataFrame]) 
         notes["by_group"] = ds.missing_note("products", "the split by product group")
 
     payments = _payments(parts.get("invoices") if ds.has("invoices") else None, as_of)
+    if not ds.has("invoices"):
+        notes["payments"] = ds.missing_note("invoices", "payment behaviour")
 
     events = [
         pd.DataFrame(
@@ -540,10 +560,20 @@ def _dossier(ctx: _Context, account_id: str, parts: Mapping[str, pd.DataFrame]) 
         )
     proposals = parts.get("proposals") if ds.has("proposals") else None
     if proposals is not None:
-        text = (
-            proposals["outcome"].astype(str)
-            + ": "
-            + proposals.get("reason", pd.Series("", index=proposals.index)).fillna("").astype(str)
+        if "decided_date" in proposals:  # decided after as_of: still open at as_of
+            later = proposals["decided_date"] >= as_of + _DAY
+            proposals = proposals.assign(
+                outcome=proposals["outcome"].astype(object).where(~later, "open"),
+                decided_date=proposals["decided_date"].where(~later),
+                **{
+                    c: proposals[c].where(~later)
+                    for c in ("reason", "competitor")
+                    if c in proposals
+                },
+            )
+        reason = proposals.get("reason", pd.Series("", index=proposals.index)).fillna("")
+        text = proposals["outcome"].astype(str) + (": " + reason.astype(str)).where(
+            reason != "", ""
         )
         events.append(pd.DataFrame({"date": proposals["date"], "kind": "proposal", "detail": text}))
         proposals = (
@@ -590,6 +620,10 @@ def _dossier(ctx: _Context, account_id: str, parts: Mapping[str, pd.DataFrame]) 
                 if c in contacts
             ]
         ].reset_index(drop=True)
+        if "last_contact" in contacts:  # a contact dated after as_of is not known yet
+            contacts["last_contact"] = contacts["last_contact"].where(
+                contacts["last_contact"] < as_of + _DAY
+            )
         coverage = _coverage(contacts, last_touch, as_of)
     elif not ds.has("contacts"):
         notes["contacts"] = ds.missing_note("contacts", "the decision-making unit")
