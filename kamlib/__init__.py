@@ -29,7 +29,12 @@ from kamlib.abc_xyz import (
     transition_matrix,
     xyz_classes,
 )
-from kamlib.account_types import KEY_ACCOUNT_TYPES, assign_types, describe_types
+from kamlib.account_types import (
+    KEY_ACCOUNT_TYPES,
+    assign_types,
+    describe_types,
+    key_account_types,
+)
 from kamlib.course import (
     ABC_HAND_TABLE,
     DMU_HAND_TABLE,
@@ -54,6 +59,12 @@ from kamlib.dossier import (
     describe_key_figures,
     describe_relationship,
     describe_signals,
+)
+from kamlib.dossier_html import (
+    DossierBatch,
+    render_consumption_report,
+    render_dossier,
+    write_dossiers,
 )
 from kamlib.exercises import Exercise, Feedback, ___
 from kamlib.export import export_table, neutralise_formulas
@@ -115,6 +126,7 @@ __all__ = [
     "Dataset",
     "DatasetError",
     "Dossier",
+    "DossierBatch",
     "Exercise",
     "Feedback",
     "IdentificationWarning",
@@ -156,6 +168,7 @@ __all__ = [
     "first_purchases",
     "generate_sample",
     "identification_exercises",
+    "key_account_types",
     "load_dataset",
     "load_sample",
     "migration",
@@ -175,6 +188,8 @@ __all__ = [
     "portfolio_matrix",
     "project_root",
     "rank_score",
+    "render_consumption_report",
+    "render_dossier",
     "resolve_as_of",
     "resolve_dataset",
     "resolve_output",
@@ -187,6 +202,7 @@ __all__ = [
     "three_p",
     "transition_matrix",
     "window",
+    "write_dossiers",
     "write_sample",
     "xyz_classes",
 ]

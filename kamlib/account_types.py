@@ -31,7 +31,7 @@ import pandas as pd
 
 from kamlib._text import join_where
 
-__all__ = ["KEY_ACCOUNT_TYPES", "assign_types", "describe_types"]
+__all__ = ["KEY_ACCOUNT_TYPES", "assign_types", "describe_types", "key_account_types"]
 
 #: The types in priority order, the rule in words and what each calls for.
 KEY_ACCOUNT_TYPES = pd.DataFrame(
@@ -209,3 +209,30 @@ def describe_types(types: pd.DataFrame) -> str:
         + ", ".join(parts)
         + f"; {several} meet more than one rule."
     )
+
+
+def key_account_types(dataset, *, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The key accounts of a dataset with their types, by the kit's defaults.
+
+    The pipeline of notebook 01 with every default: :func:`kamlib.account_features`,
+    :func:`kamlib.score_accounts`, :func:`kamlib.select_key_accounts` (share 50 %, cap
+    40) and :func:`assign_types`. For other weights or rules, call those steps yourself.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`assign_types`'s table for the key accounts, best score first.
+    """
+    from kamlib.features import account_features
+    from kamlib.identification import score_accounts, select_key_accounts
+
+    found = account_features(
+        dataset.transactions,
+        as_of=as_of,
+        accounts=dataset.get("accounts"),
+        products=dataset.get("products"),
+        invoices=dataset.get("invoices"),
+        interactions=dataset.get("interactions"),
+    )
+    selection = select_key_accounts(score_accounts(found.table))
+    return assign_types(found.table, accounts=selection.key_accounts["account_id"].tolist())

@@ -1,4 +1,4 @@
-"""The ``kam`` command: check a dataset, make sample data, render reports."""
+"""The ``kam`` command: check a dataset, make sample data, render reports and dossiers."""
 
 from __future__ import annotations
 
@@ -121,6 +121,48 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0 if run.ok else 1
 
 
+def _cmd_dossiers(args: argparse.Namespace) -> int:
+    import signal
+
+    from kamlib.dataset import load_dataset
+    from kamlib.dossier import UnknownAccountError
+    from kamlib.dossier_html import write_dossiers
+
+    try:
+        dataset = load_dataset(args.data)
+    except DatasetError as exc:
+        print(exc, file=sys.stderr)
+        print("\nNo dossier was written. Check the dataset with `kam check`.", file=sys.stderr)
+        return 1
+    noun = "consumption reports" if args.customer_facing else "dossiers"
+
+    def progress(done: int, total: int) -> None:
+        if done % 25 == 0 and done < total:  # at most one line per 25 pages
+            print(f"{done:>6} of {total} {noun} written", flush=True)
+
+    # cron and systemd stop a job with SIGTERM: end like Ctrl-C, so nothing half-written stays
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        batch = write_dossiers(
+            dataset,
+            args.accounts,
+            as_of=args.as_of,
+            out=args.out,
+            customer_facing=args.customer_facing,
+            workers=args.workers,
+            progress=progress,
+        )
+    except UnknownAccountError as exc:
+        print(f"kam dossiers: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    print(
+        f"{batch.count} {noun} written to {batch.folder} in {batch.seconds:.1f} s (open index.html)"
+    )
+    return 0
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -159,6 +201,41 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=_positive, help="notebooks run at the same time (default 2)"
     )
     report.set_defaults(func=_cmd_report)
+
+    dossiers = sub.add_parser(
+        "dossiers",
+        help="write one HTML dossier per account, and an index",
+        description="Write one self-contained HTML page per account (charts embedded, print-friendly) "
+        "and an index.html linking them into <out>/<as-of date>/ (customer reports into "
+        "<out>/<as-of date>-customer/). The folder appears only when complete and replaces an "
+        "earlier batch for the same date; batches for other dates are kept.",
+    )
+    dossiers.add_argument("--data", default="sample", help="dataset (default: the bundled sample)")
+    dossiers.add_argument(
+        "--accounts",
+        default="key",
+        help="'key' (the key accounts found by the identification, the default), 'all', "
+        "or account ids separated by commas (K10127,K10004)",
+    )
+    dossiers.add_argument(
+        "--out",
+        default="dossiers",
+        help="parent folder (default: dossiers, in the project folder); the pages go into "
+        "its subfolder named after the as-of date, e.g. dossiers/2026-09-28/",
+    )
+    dossiers.add_argument(
+        "--as-of", dest="as_of", help="reference date YYYY-MM-DD (default: the last transaction)"
+    )
+    dossiers.add_argument(
+        "--customer-facing",
+        action="store_true",
+        help="write the customer's consumption report instead: nothing internal (no margin, "
+        "contacts, competitors, signals or classes)",
+    )
+    dossiers.add_argument(
+        "--workers", type=_positive, default=2, help="processes drawing the pages (default 2)"
+    )
+    dossiers.set_defaults(func=_cmd_dossiers)
     return parser
 
 

@@ -46,17 +46,50 @@ __all__ = [
 
 _DAY = pd.Timedelta(days=1)
 
-#: The signal rules: name, the threshold each is judged against, and the action it calls for.
+#: The signal rules, in the order they are acted on: name, the rule in words, the threshold
+#: it uses (in the rule's unit), and the action it calls for. ``value`` in a dossier's
+#: signals is the number the rule looked at.
 DOSSIER_SIGNALS = pd.DataFrame(
     [
-        ("overdue payments", 0.0, "Call accounts payable; agree a payment date before new orders."),
-        ("falling sales", -0.15, "Find out why with the decision maker; prepare an offer."),
-        ("lost tender", 180.0, "Debrief the lost proposal: price, quality or relationship?"),
-        ("blocker with high influence", 4.0, "Plan how to win or neutralise the blocker."),
-        ("no recent contact", 90.0, "Book a visit; a key account needs contact every quarter."),
-        ("falling satisfaction", -2.0, "Ask what went wrong; fix it before the next order."),
+        (
+            "overdue payments",
+            "amount past due at as_of above the threshold (currency)",
+            0.0,
+            "Call accounts payable; agree a payment date before new orders.",
+        ),
+        (
+            "falling sales",
+            "revenue of the last 12 months against the 12 before, at or below the threshold",
+            -0.15,
+            "Find out why with the decision maker; prepare an offer.",
+        ),
+        (
+            "lost tender",
+            "number of proposals lost in the last threshold days (fires from 1)",
+            180.0,
+            "Debrief the lost proposal: price, quality or relationship?",
+        ),
+        (
+            "blocker with high influence",
+            "number of blockers with influence at or above the threshold (fires from 1)",
+            4.0,
+            "Plan how to win or neutralise the blocker.",
+        ),
+        (
+            "no recent contact",
+            "days since the last visit, call, meeting or recorded personal contact, above the "
+            "threshold (fires with no contact at all)",
+            90.0,
+            "Book a visit; a key account needs contact every quarter.",
+        ),
+        (
+            "falling satisfaction",
+            "change between the last two survey scores, at or below the threshold",
+            -2.0,
+            "Ask what went wrong; fix it before the next order.",
+        ),
     ],
-    columns=["signal", "threshold", "action"],
+    columns=["signal", "rule", "threshold", "action"],
 )
 
 
@@ -124,7 +157,9 @@ class Dossier:
     facts : dict
         ``share_of_our_sales`` (last 12 months), ``abc_xyz`` (e.g. "AX"), ``type``.
     monthly : pandas.DataFrame
-        ``month`` (Period), ``revenue``, ``quantity``, ``margin``: the 36 months to ``as_of``.
+        ``month`` (Period), ``revenue``, ``quantity``, ``margin``: every month of the
+        consumption table's span (the six half-years before the current one and the current
+        one up to ``as_of``: 37 to 42 months).
     by_group : pandas.DataFrame
         ``product_group``, ``revenue``, ``quantity`` last 12 months and ``revenue_previous``.
     half_years : pandas.DataFrame
@@ -149,7 +184,8 @@ class Dossier:
     satisfaction : pandas.DataFrame or None
         ``date``, ``score``, ``comment``.
     signals : pandas.DataFrame
-        ``signal``, ``fired``, ``value`` (the number behind it), ``threshold``, ``action``;
+        ``signal``, ``fired``, ``value`` (the number behind it), ``rule``, ``threshold``,
+        ``action``;
         fired first, in the order of :data:`DOSSIER_SIGNALS`.
     notes : dict
         Section name → one sentence where the section's table is missing.
@@ -190,7 +226,8 @@ class CustomerReport:
     half_years : pandas.DataFrame
         As :attr:`Dossier.half_years`.
     monthly : pandas.DataFrame
-        ``month``, ``quantity``, ``amount``: what the customer bought, 36 months.
+        ``month``, ``quantity``, ``amount``: what the customer bought, month by month over
+        the span of ``half_years``.
     by_group : pandas.DataFrame
         ``product_group``, ``quantity``, ``amount`` in the last 12 months.
     """
@@ -287,7 +324,10 @@ def _consumption(lines: pd.DataFrame, as_of: pd.Timestamp, groups: pd.Series | N
 
 
 def _monthly(lines: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    months = pd.period_range(end=as_of.to_period("M"), periods=36, freq="M")
+    """Per month from the first month of the consumption table's first half-year to as_of."""
+    first = _half_years(as_of)[0]
+    start = pd.Period(f"{first[:4]}-{'01' if first.endswith('H1') else '07'}", freq="M")
+    months = pd.period_range(start=start, end=as_of.to_period("M"), freq="M")
     month = lines["date"].dt.to_period("M")
     values = {"revenue": lines["amount"]}
     for column in ("quantity", "margin"):
@@ -380,24 +420,14 @@ def _coverage(contacts: pd.DataFrame, last_touch: pd.Timestamp | None, as_of) ->
     return Coverage(checks, rating)
 
 
-def _signals(dossier_parts: dict) -> pd.DataFrame:
-    rules = DOSSIER_SIGNALS.set_index("signal")
-    values = dossier_parts
-    rows = []
-    for signal, (fired, value) in values.items():
-        rows.append(
-            (
-                signal,
-                bool(fired),
-                value,
-                rules.loc[signal, "threshold"],
-                rules.loc[signal, "action"],
-            )
-        )
-    table = pd.DataFrame(rows, columns=["signal", "fired", "value", "threshold", "action"])
+def _signals(values: dict) -> pd.DataFrame:
+    """The signals table from {signal: (fired, value)}, fired first, in the rules' order."""
+    table = DOSSIER_SIGNALS.copy()
+    table.insert(1, "fired", table["signal"].map(lambda k: bool(values[k][0])))
+    table.insert(2, "value", table["signal"].map(lambda k: values[k][1]).astype(float))
     order = {s: i for i, s in enumerate(DOSSIER_SIGNALS["signal"])}
     table["_order"] = table["signal"].map(order)
-    table = table.sort_values(["fired", "_order"], ascending=[False, True])
+    table = table.sort_values(["fired", "_order"], ascending=[False, True], kind="stable")
     return table.drop(columns="_order").reset_index(drop=True)
 
 
@@ -454,11 +484,14 @@ def _dossier(ctx: _Context, account_id: str, parts: Mapping[str, pd.DataFrame]) 
         if master is not None and "name" in master and pd.notna(master["name"])
         else account_id
     )
-    first_order = (
+    recorded = (
         master["first_order_date"]
-        if master is not None
-        and "first_order_date" in master
-        and pd.notna(master["first_order_date"])
+        if master is not None and "first_order_date" in master
+        else pd.NaT
+    )
+    first_order = (  # a recorded first order after as_of is not known yet
+        recorded
+        if pd.notna(recorded) and recorded < as_of + _DAY
         else (lines["date"].min() if len(lines) else pd.NaT)
     )
     general = [("account", account_id), ("name", name)]
@@ -627,10 +660,20 @@ def _dossier(ctx: _Context, account_id: str, parts: Mapping[str, pd.DataFrame]) 
         coverage = _coverage(contacts, last_touch, as_of)
     elif not ds.has("contacts"):
         notes["contacts"] = ds.missing_note("contacts", "the decision-making unit")
+    # the last contact of any kind, the same for the coverage check and the signal
+    recorded = (
+        contacts["last_contact"].max()
+        if contacts is not None and "last_contact" in contacts
+        else pd.NaT
+    )
+    seen = [t for t in (last_touch, recorded) if t is not None and pd.notna(t)]
+    last_seen = max(seen) if seen else None
 
     competitors = parts.get("competitors") if ds.has("competitors") else None
     our_share = None
     if competitors is not None:
+        if "since" in competitors:  # a competitor that came after as_of is not known yet
+            competitors = competitors[~(competitors["since"] >= as_of + _DAY)]
         competitors = (
             competitors[[c for c in ("competitor", "since", "estimated_share") if c in competitors]]
             .sort_values(
@@ -667,11 +710,8 @@ def _dossier(ctx: _Context, account_id: str, parts: Mapping[str, pd.DataFrame]) 
         if contacts is not None and {"role", "influence"} <= set(contacts.columns)
         else pd.DataFrame()
     )
-    last_contact_days = (
-        (as_of - last_touch).days
-        if last_touch is not None
-        else (None if interactions is None else 9999)
-    )
+    knows_contacts = interactions is not None or contacts is not None
+    last_contact_days = (as_of - last_seen).days if last_seen is not None else None
     scores = (
         satisfaction["score"]
         if satisfaction is not None and "score" in satisfaction
@@ -684,9 +724,9 @@ def _dossier(ctx: _Context, account_id: str, parts: Mapping[str, pd.DataFrame]) 
             "falling sales": (pd.notna(change) and change <= -0.15, change),
             "lost tender": (len(lost_recently) > 0, float(len(lost_recently))),
             "blocker with high influence": (len(high_blockers) > 0, float(len(high_blockers))),
-            "no recent contact": (
-                last_contact_days is not None and last_contact_days > 90,
-                float(last_contact_days) if last_contact_days is not None else float("nan"),
+            "no recent contact": (  # no table to tell: unknown, not fired
+                knows_contacts and (last_contact_days is None or last_contact_days > 90),
+                float("nan") if last_contact_days is None else float(last_contact_days),
             ),
             "falling satisfaction": (pd.notna(drop) and drop <= -2, drop),
         }

@@ -463,9 +463,10 @@ def test_key_figures_of_a_lost_account(ds):
 # ------------------------------------------------------------------------- 3. monthly, by group
 
 
-def test_monthly_36_months_with_zeros(alpha):
-    months = pd.period_range("2023-07", "2026-06", freq="M")
-    assert len(months) == 36
+def test_monthly_spans_the_consumption_table_with_zeros(alpha):
+    # the half-year table runs 2023 H1 .. 2026 H1, so the months run 2023-01 .. 2026-06
+    months = pd.period_range("2023-01", "2026-06", freq="M")
+    assert len(months) == 42
     bought = {  # month: (revenue, quantity, margin)
         "2024-06": (50.0, 5.0, 10.0),
         "2024-09": (1000.0, 100.0, 400.0),
@@ -474,7 +475,8 @@ def test_monthly_36_months_with_zeros(alpha):
         "2025-11": (800.0, 70.0, 290.0),  # 600 + 200, 60 + 10, 240 + 50 (two lines of R104)
         "2026-03": (600.0, 30.0, 180.0),
         "2026-06": (300.0, 20.0, 60.0),
-        # 2023-02 is before the 36 months; 2026-07 after as_of
+        "2023-02": (400.0, 40.0, 160.0),  # R100
+        # 2026-07 is after as_of
     }
     values = [bought.get(str(m), (0.0, 0.0, 0.0)) for m in months]
     expected = pd.DataFrame(
@@ -797,7 +799,7 @@ def test_satisfaction_sorted_by_date(alpha):
 
 def test_signals_of_alpha_fired_first(alpha):
     signals = alpha.signals
-    assert list(signals.columns) == ["signal", "fired", "value", "threshold", "action"]
+    assert list(signals.columns) == ["signal", "fired", "value", "rule", "threshold", "action"]
     # fired in the order of DOSSIER_SIGNALS, then the others in that order
     assert signals["signal"].tolist() == [
         "overdue payments",
@@ -1045,7 +1047,7 @@ def test_account_in_master_data_without_lines():
     assert dossier.name == "Epsilon Prospect"
     assert general(dossier)["first order"] == "none"
     assert dossier.key_figures["last_12_months"].tolist() == [0.0, 0.0, 0.0]
-    assert dossier.monthly["revenue"].tolist() == [0.0] * 36
+    assert dossier.monthly["revenue"].tolist() == [0.0] * 42  # 2023-01 .. 2026-06
     assert dossier.half_years["total_quantity"].tolist() == [0.0] * 7
     assert dossier.by_group.empty
     assert dossier.timeline.empty
@@ -1144,11 +1146,11 @@ def test_consumption_report_holds_only_what_the_customer_bought(alpha):
     assert list(report.by_group.columns) == ["product_group", "quantity", "amount"]
     for frame in (report.half_years, report.monthly, report.by_group):
         assert not any("margin" in str(c) for c in frame.columns)
-    # monthly: 36 months; 2025-11: 600 + 200 EUR, 60 + 10 kg
-    assert len(report.monthly) == 36
+    # monthly: 2023-01 .. 2026-06, the span of the half-year table; 2025-11: 600 + 200 EUR, 60 + 10 kg
+    assert len(report.monthly) == 42
     nov = report.monthly.set_index("month").loc[pd.Period("2025-11", freq="M")]
     assert (nov["quantity"], nov["amount"]) == (70.0, 800.0)
-    assert report.monthly["amount"].sum() == 4550.0  # 50 + 1000 + 1000 + 800 + 800 + 600 + 300
+    assert report.monthly["amount"].sum() == 4950.0  # 400 + 50 + 1000 + 1000 + 800 + 800 + 600 + 300
     assert report.by_group.values.tolist() == [
         ["Epoxy", 140.0, 1400.0],
         ["Hot melt", 30.0, 600.0],
@@ -1191,7 +1193,9 @@ def test_sample_largest_account(sample):
         for a in revenue.nlargest(3).index
     )
     assert dossier.facts["abc_xyz"].startswith("A")
-    assert len(dossier.monthly) == 36
+    # as_of 2026-09-28: the half-year table runs 2023 H2 .. 2026 H2, the months 2023-07 .. 2026-09
+    assert len(dossier.monthly) == 39
+    assert dossier.monthly["month"].iloc[0] == pd.Period("2023-07", freq="M")
     assert dossier.monthly["month"].iloc[-1] == as_of.to_period("M")
     assert dossier.monthly["revenue"].sum() > 0
     assert len(dossier.half_years) == 7
