@@ -709,7 +709,9 @@ def render_consumption_report(report: CustomerReport) -> str:
     context = {
         "r": r,
         "as_of": _long_date(r.as_of),
-        "period": f"{months[0].strftime('%b %Y')} to {_long_date(r.as_of)}" if len(months) else _NONE,
+        "period": f"{months[0].strftime('%b %Y')} to {_long_date(r.as_of)}"
+        if len(months)
+        else _NONE,
         "chart": _quantity_chart(r.monthly, unit),
         "half_years": _half_year_table(r.half_years, r.as_of, cur, unit),
         "by_group": _table(

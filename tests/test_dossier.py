@@ -1150,7 +1150,9 @@ def test_consumption_report_holds_only_what_the_customer_bought(alpha):
     assert len(report.monthly) == 42
     nov = report.monthly.set_index("month").loc[pd.Period("2025-11", freq="M")]
     assert (nov["quantity"], nov["amount"]) == (70.0, 800.0)
-    assert report.monthly["amount"].sum() == 4950.0  # 400 + 50 + 1000 + 1000 + 800 + 800 + 600 + 300
+    assert (
+        report.monthly["amount"].sum() == 4950.0
+    )  # 400 + 50 + 1000 + 1000 + 800 + 800 + 600 + 300
     assert report.by_group.values.tolist() == [
         ["Epoxy", 140.0, 1400.0],
         ["Hot melt", 30.0, 600.0],
