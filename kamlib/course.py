@@ -6,6 +6,7 @@ sample, on any generated seed and on a company's own data.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from kamlib.dates import window
@@ -15,9 +16,12 @@ __all__ = [
     "ABC_HAND_TABLE",
     "DMU_HAND_TABLE",
     "TYPE_HAND_TABLE",
+    "WIN_BACK_HAND_AS_OF",
+    "WIN_BACK_HAND_TABLE",
     "abc_xyz_exercises",
     "dossier_exercises",
     "identification_exercises",
+    "loss_exercises",
     "start_here_exercises",
 ]
 
@@ -671,3 +675,205 @@ def dossier_exercises(dossier) -> dict[str, Exercise]:
         "half_year_total": half_year_total,
         "first_signal": first_signal,
     }
+
+
+#: Three lost accounts described by hand, for ranking them for win-back (notebook 04), with
+#: the reference date of the exercise. Reasons as in :data:`kamlib.WIN_BACK_APPROACHES`.
+WIN_BACK_HAND_AS_OF = pd.Timestamp("2026-09-30")
+WIN_BACK_HAND_TABLE = pd.DataFrame(
+    {
+        "account_id": ["Nordbau", "Rheinpack", "Alpenholz"],
+        "last_purchase": pd.to_datetime(["2024-09-30", "2026-01-30", "2025-10-02"]),
+        "lost_on": pd.to_datetime(["2025-03-30", "2026-07-30", "2026-03-31"]),
+        "revenue_lost": [240_000.0, 90_000.0, 40_000.0],
+        "reason": ["customer_closed", "price", "relationship"],
+        "reason_source": ["interactions: loss recorded"] * 3,
+        "still_lost": [True, True, True],
+    }
+)
+
+
+def _fraction(value) -> float:
+    """A share from 0.05, '5%' or '0.05'."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("%"):
+            return float(text[:-1].replace(",", ".")) / 100
+        return float(text.replace(",", "."))
+    return float(value)
+
+
+def _names(value) -> list[str]:
+    if isinstance(value, str):
+        value = [v for v in value.replace(";", ",").split(",")]
+    return [str(v).strip() for v in value]
+
+
+def loss_exercises(back_test, dynamics: pd.DataFrame) -> dict[str, Exercise]:
+    """Exercises of ``04_loss_analysis``, for the data the notebook runs on.
+
+    The solutions use the notebook's names: ``back`` (:func:`kamlib.back_test`),
+    ``dynamics`` (:func:`kamlib.loss_dynamics`), ``win_back_hand``
+    (:data:`WIN_BACK_HAND_TABLE`) and ``kamlib``.
+
+    Parameters
+    ----------
+    back_test : kamlib.BackTest
+        The notebook's back-test of the inactivity rule.
+    dynamics : pandas.DataFrame
+        The notebook's loss dynamics (group ``all``).
+
+    Returns
+    -------
+    dict of str to Exercise
+        ``pick_days``, ``churn_rate`` and ``rank_win_back``.
+    """
+    from kamlib.loss import win_back_list
+
+    summary = back_test.summary
+    judged = summary[summary["declared"] > 0]
+    shares = judged["false_alarm_share"]
+    # a limit some settings meet and others do not: the middle setting's share, rounded up to 5 %
+    middle = float(shares.iloc[len(shares) // 2]) if len(shares) else 0.0
+    limit = min(1.0, float(np.ceil(middle * 20) / 20)) if len(shares) else 0.1
+    meets = judged[shares <= limit + 1e-12]
+    best = float(meets["setting"].iloc[0]) if len(meets) else None
+    setting_share = dict(zip(judged["setting"].astype(float), shares, strict=True))
+    settings = set(summary["setting"].astype(float))
+
+    def share_text(a) -> str:
+        return (
+            f"with {a:g} the false-alarm share is {setting_share[a]:.0%}, above the "
+            f"{limit:.0%} your director accepts."
+        )
+
+    pick_days = Exercise(
+        key="pick_days",
+        question=(
+            f"Your sales director accepts that at most **{limit:.0%}** of the accounts we declare "
+            "lost turn out to buy again within a year (false alarms), and wants to hear of a loss "
+            "as early as possible. Using the back-test table, which number of days `D` do you "
+            "choose? Answer with a number from the `setting` column, or `None` if no setting qualifies."
+        ),
+        expected=best,
+        hint_text=(
+            f"Keep the settings whose `false_alarm_share` is at most {limit:.2f}; of those, the "
+            "shortest one hears of a loss earliest."
+        ),
+        solution_code=(
+            f"ok = back.summary[back.summary['false_alarm_share'] <= {limit!r}]\n"
+            "answer = ok['setting'].min() if len(ok) else None"
+        ),
+        mistakes=(
+            (
+                lambda a: a is not None and a not in settings,
+                "choose one of the settings of the table.",
+            ),
+            (lambda a: a in setting_share and setting_share[a] > limit + 1e-12, share_text),
+            (
+                lambda a: best is not None and a is not None and a > best,
+                "that setting meets the limit, but a shorter one does too: every month of waiting "
+                "is a month the competitor works on the account.",
+            ),
+        ),
+        normalise=lambda a: None if a is None else float(a),
+        accept=lambda a: a == best,
+    )
+
+    rows = dynamics[(~dynamics["partial"]) & (dynamics["active_at_start"] > 0)]
+    if "group" in rows:
+        rows = rows[rows["group"] == rows["group"].iloc[0]] if len(rows) else rows
+    row = rows.iloc[-1] if len(rows) else None
+    expected_rate = float(row["lost"] / row["active_at_start"]) if row is not None else None
+    period = row["period"] if row is not None else "—"
+    wrong_base = (
+        float(row["lost"] / (row["active_at_start"] - row["lost"]))
+        if row is not None and row["active_at_start"] > row["lost"]
+        else None
+    )
+    net = (
+        float((row["lost"] - row["returned"]) / row["active_at_start"]) if row is not None else None
+    )
+    churn_rate = Exercise(
+        key="churn_rate",
+        question=(
+            f"Compute the **churn rate of {period}** by hand from the dynamics table: the accounts "
+            "lost in the period divided by the accounts active at its start. Give a fraction "
+            "(0.05 for 5 %)."
+        ),
+        expected=expected_rate,
+        hint_text=(f"Find the row of {period}; divide its `lost` by its `active_at_start`."),
+        solution_code=(
+            f"row = dynamics[dynamics['period'] == {period!r}].iloc[0]\n"
+            "answer = row['lost'] / row['active_at_start']"
+        ),
+        mistakes=(
+            (
+                lambda a: (
+                    expected_rate is not None and abs(a - 100 * expected_rate) < 1e-6 * max(1, a)
+                ),
+                "that is the rate in percent; give it as a fraction (5 % is 0.05).",
+            ),
+            (
+                lambda a: wrong_base is not None and abs(a - wrong_base) < 1e-9,
+                "divide by the accounts active at the **start** of the period, lost ones included.",
+            ),
+            (
+                lambda a: net is not None and net != expected_rate and abs(a - net) < 1e-9,
+                "returned accounts are counted on their own; churn counts every loss.",
+            ),
+        ),
+        normalise=_fraction,
+        rtol=1e-3,
+    )
+
+    ranked = win_back_list(WIN_BACK_HAND_TABLE, as_of=WIN_BACK_HAND_AS_OF)
+    order = ranked["account_id"].tolist()
+    by_value = WIN_BACK_HAND_TABLE.sort_values("revenue_lost", ascending=False)[
+        "account_id"
+    ].tolist()
+    by_recency = WIN_BACK_HAND_TABLE.sort_values("lost_on", ascending=False)["account_id"].tolist()
+    closed = WIN_BACK_HAND_TABLE.loc[
+        WIN_BACK_HAND_TABLE["reason"] == "customer_closed", "account_id"
+    ].iloc[0]
+    rank_win_back = Exercise(
+        key="rank_win_back",
+        question=(
+            "`win_back_hand` lists three lost accounts (on "
+            f"{WIN_BACK_HAND_AS_OF:%d %b %Y}). Rank them for win-back, most promising first, "
+            "with the kit's rule: priority = 100 × winnable × (0.6 × value + 0.4 × recency), "
+            "value = share of the *other* accounts with a smaller revenue lost, recency = "
+            "0.5 ** (months since the loss ÷ 12), winnable from `kamlib.WIN_BACK_APPROACHES`. "
+            "Answer with the three names in order, e.g. `['A', 'B', 'C']`."
+        ),
+        expected=order,
+        hint_text=(
+            "Start with `winnable`: one reason scores 0, so that account goes last whatever it "
+            "was worth. Then compare the other two: value first (0.6), recency second."
+        ),
+        solution_code=(
+            "answer = kamlib.win_back_list(win_back_hand, as_of=kamlib.WIN_BACK_HAND_AS_OF)"
+            "['account_id'].tolist()"
+        ),
+        mistakes=(
+            (
+                lambda a: sorted(a) != sorted(order),
+                f"use the three names of the table: {', '.join(sorted(order))}.",
+            ),
+            (
+                lambda a: a == by_value,
+                f"that is the order of former revenue; but {closed}'s customer closed: there is "
+                "nothing to win back.",
+            ),
+            (
+                lambda a: a[0] == closed,
+                f"{closed}'s customer closed (winnable 0): it goes last.",
+            ),
+            (
+                lambda a: a == by_recency and by_recency != order,
+                "that is the order of recency alone; the former value weighs more (0.6).",
+            ),
+        ),
+        normalise=_names,
+    )
+    return {"pick_days": pick_days, "churn_rate": churn_rate, "rank_win_back": rank_win_back}
