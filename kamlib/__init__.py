@@ -228,13 +228,17 @@ __all__ = [
     "neutralise_formulas",
     "plot_abc_xyz_matrix",
     "plot_account_sales",
+    "plot_back_test",
     "plot_key_account_pareto",
+    "plot_loss_dynamics",
+    "plot_loss_reasons",
     "plot_monthly_sales",
     "plot_pareto",
     "plot_portfolio",
     "plot_satisfaction",
     "plot_score_contributions",
     "plot_stability",
+    "plot_survival",
     "plot_transitions",
     "plot_xyz_distribution",
     "portfolio_matrix",
@@ -264,6 +268,10 @@ __all__ = [
 ]
 
 _PLOTS = {
+    "plot_back_test",
+    "plot_loss_dynamics",
+    "plot_loss_reasons",
+    "plot_survival",
     "plot_abc_xyz_matrix",
     "plot_account_sales",
     "plot_satisfaction",

@@ -267,7 +267,9 @@ def _daily(transactions: pd.DataFrame, as_of: pd.Timestamp) -> _Daily:
     key = codes.astype(np.int64) * 2**32 + day
     uniq, inverse = np.unique(key, return_inverse=True)
     amount = np.bincount(inverse, weights=lines["amount"].to_numpy(dtype=float))
-    amount = amount.astype(float) if len(amount) else np.zeros(0)
+    # round off float noise: 0.10 + 0.20 - 0.30 is a day netting to 0 (no purchase),
+    # whatever the order of the lines
+    amount = np.round(amount.astype(float), 6) if len(amount) else np.zeros(0)
     return _Daily(
         accounts=np.asarray(accounts, dtype=object),
         code=(uniq // 2**32).astype(np.int64),
@@ -323,7 +325,7 @@ def _gap_events(daily: _Daily, rule: LossRule, as_of_day: int) -> pd.DataFrame:
         enough = order + 1 >= rule.min_orders
         own = np.maximum(rule.k * known, rule.min_days)
         threshold = np.where(enough & np.isfinite(known), own, float(rule.days))
-    threshold = np.ceil(threshold)
+    threshold = np.ceil(np.round(threshold, 6))  # 41.00000000000001 is 41 days, not 42
     lost = np.where(is_open, length >= threshold, length > threshold)
     idx = np.flatnonzero(lost)
     if len(idx) == 0:
@@ -668,6 +670,7 @@ def back_test(
         ``summary``, ``by_month`` and the judged ``events``.
     """
     rule = _rule(rule)
+    _require(transactions, ["account_id", "date", "amount"], "Loss analysis")
     if not _whole(horizon_months) or horizon_months < 1:
         raise ValueError(f"horizon_months must be a whole number ≥ 1, got {horizon_months!r}")
     values = list(_DEFAULT_SETTINGS[rule.setting] if settings is None else settings)
@@ -904,6 +907,7 @@ def _candidates(
         lost = proposals[
             (proposals["outcome"].astype("string") == "lost") & proposals["reason"].notna()
         ]
+        lost = lost[_normal_reason(lost["reason"]).fillna("") != ""]  # a blank reason is none
         when = lost["decided_date"].fillna(lost["date"]) if "decided_date" in lost else lost["date"]
         kind = lost["kind"].astype("string").fillna("proposal") if "kind" in lost else "proposal"
         parts.append(
@@ -1198,8 +1202,10 @@ def kaplan_meier(
         )
     curves = []
     for group, part in frame.groupby("group", sort=True):  # one curve per group
+        # a lifetime that ends when it enters observation is never at risk: not counted
+        seen = part[part["time"] > part["entry"]]
         counts = (
-            part.assign(censored=~part["lost"])
+            seen.assign(censored=~seen["lost"])
             .groupby("time")
             .agg(lost=("lost", "sum"), censored=("censored", "sum"))
         )

@@ -13,13 +13,17 @@ from matplotlib.ticker import FuncFormatter
 __all__ = [
     "plot_abc_xyz_matrix",
     "plot_account_sales",
+    "plot_back_test",
     "plot_key_account_pareto",
+    "plot_loss_dynamics",
+    "plot_loss_reasons",
     "plot_monthly_sales",
     "plot_pareto",
     "plot_portfolio",
     "plot_satisfaction",
     "plot_score_contributions",
     "plot_stability",
+    "plot_survival",
     "plot_transitions",
     "plot_xyz_distribution",
 ]
@@ -475,4 +479,334 @@ def plot_satisfaction(satisfaction: pd.DataFrame, *, ax: Axes | None = None) -> 
     ax.set_ylabel("score (0-10)")
     ax.set_xlabel("")
     ax.set_title("Satisfaction")
+    return ax
+
+
+# --- loss analysis (kamlib.loss) ---------------------------------------------------------
+
+_CONFIRMED = "#1f5f8b"
+_FALSE_ALARM = "#f0a868"
+_UNEXPLAINED = "#b3b3b3"
+_PERCENT = FuncFormatter(lambda v, _p: f"{v:.0%}")
+
+
+def _no_data(ax: Axes | None, title: str, text: str = "no data", size=(7, 4)) -> Axes:
+    """An Axes that says there is nothing to draw."""
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=size)
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="grey")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title)
+    return ax
+
+
+def _twin(ax: Axes) -> Axes:
+    """A second y axis on the right; kept as ``ax.right_ax`` (as pandas does)."""
+    right = ax.twinx()
+    right.grid(False)
+    ax.right_ax = right
+    return right
+
+
+_SETTING_LABELS = {
+    "days": "D: days without a purchase",
+    "k": "k: usual gaps without a purchase",
+    "theta": "θ: last 12 months ÷ the 12 before",
+}
+
+
+def _setting_of(rule_text: str) -> str | None:
+    """Which setting a rule in words (``LossRule.describe``) varies."""
+    if "usual gap" in rule_text:
+        return "k"
+    if "falls below" in rule_text:
+        return "theta"
+    if "days without a purchase" in rule_text:
+        return "days"
+    return None
+
+
+def plot_back_test(
+    summary: pd.DataFrame, *, setting_label: str | None = None, ax: Axes | None = None
+) -> Axes:
+    """Back-test of a loss rule: confirmed losses and false alarms per setting, and the delay.
+
+    Stacked bars per setting: confirmed losses (dark) and false alarms (light); under
+    each setting its share of false alarms among the losses declared. The median delay
+    (months from the last purchase to the declaration) is the line on the right
+    axis, each point labelled; the ``decline`` rule has no delay, so no line.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        ``BackTest.summary`` of :func:`kamlib.back_test` (one row per setting).
+    setting_label : str, optional
+        Label of the x axis; by default read from the ``rule`` column (days, k or θ).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when omitted. The delay axis is ``ax.right_ax``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    title = "Back-test: false alarms and delay per setting"
+    if summary.empty:
+        return _no_data(ax, title)
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=(8, 4.2))
+    if setting_label is None:
+        kind = _setting_of(str(summary["rule"].iloc[0])) if "rule" in summary else None
+        setting_label = _SETTING_LABELS.get(kind, "setting")
+    x = np.arange(len(summary))
+    confirmed = summary["confirmed"].to_numpy(dtype=float)
+    false = summary["false_alarms"].to_numpy(dtype=float)
+    ax.bar(x, confirmed, width=0.6, color=_CONFIRMED, label="confirmed losses")
+    ax.bar(x, false, width=0.6, bottom=confirmed, color=_FALSE_ALARM, label="false alarms")
+    top = max(float((confirmed + false).max()), 1.0)
+    ax.set_ylim(0, top * 1.15)
+    shares = [
+        "nothing declared" if pd.isna(share) else f"{share:.0%} false"
+        for share in summary["false_alarm_share"]
+    ]
+    ax.set_xticks(
+        x, [f"{v:g}\n{share}" for v, share in zip(summary["setting"], shares, strict=True)]
+    )
+    ax.set_xlabel(setting_label)
+    ax.set_ylabel("losses declared")
+    if (summary["declared"] == 0).all():
+        ax.text(
+            0.5,
+            0.5,
+            "no loss declared at any setting in the judged period",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            color="grey",
+        )
+    handles, labels = ax.get_legend_handles_labels()
+    delay = summary["median_delay_months"].to_numpy(dtype=float)
+    if np.isfinite(delay).any():
+        right = _twin(ax)
+        right.plot(x, delay, color="black", marker="o", linewidth=1.5, label="median delay")
+        for xi, months in zip(x, delay, strict=True):
+            if np.isfinite(months):
+                right.annotate(
+                    f"{months:.1f} mo",
+                    (xi, months),
+                    xytext=(0, 8),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize=8,
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
+                )
+        right.set_ylim(0, max(float(np.nanmax(delay)), 0.5) * 1.25)
+        right.set_ylabel("median delay (months from the last order)")
+        more = right.get_legend_handles_labels()
+        handles, labels = handles + more[0], labels + more[1]
+    ax.legend(
+        handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, frameon=False
+    )
+    ax.set_title(title)
+    return ax
+
+
+def plot_loss_dynamics(dynamics: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Lost accounts per period (bars) and the churn rate (line on the right axis).
+
+    With several groups the bars are the losses of all groups together and each
+    group has its own churn-rate line. A partial period (the last one, ending at
+    ``as_of``) is drawn lighter and hatched, and its churn rate hollow on a dashed
+    line: it is not comparable with whole periods yet.
+
+    Parameters
+    ----------
+    dynamics : pandas.DataFrame
+        :func:`kamlib.loss_dynamics`.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when omitted. The churn-rate axis is ``ax.right_ax``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    title = "Lost accounts and churn rate per period"
+    if dynamics.empty:
+        return _no_data(ax, title)
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=(9, 4.2))
+    periods = list(dict.fromkeys(dynamics["period"]))
+    groups = list(dict.fromkeys(dynamics["group"]))
+    per = dynamics.groupby("period", sort=False).agg(
+        lost=("lost", "sum"), partial=("partial", "any")
+    )
+    per = per.reindex(periods)
+    partial = per["partial"].to_numpy(dtype=bool)
+    x = np.arange(len(periods))
+    one = len(groups) == 1
+    bars = ax.bar(
+        x,
+        per["lost"].to_numpy(dtype=float),
+        width=0.7,
+        color=_CONFIRMED if one else "#b9c9d9",
+        label="lost accounts" if one else "lost accounts (all groups)",
+    )
+    for bar, half in zip(bars, partial, strict=True):
+        if half:
+            bar.set_alpha(0.45)
+            bar.set_hatch("///")
+            bar.set_edgecolor("white")
+    right = _twin(ax)
+    colors = ["#c0392b"] if one else sns.color_palette("tab10", len(groups))
+    for group, color in zip(groups, colors, strict=True):
+        part = dynamics[dynamics["group"] == group].set_index("period").reindex(periods)
+        rate = part["churn_rate"].to_numpy(dtype=float)
+        # whole periods solid; a partial period dashed, its point hollow
+        right.plot(x, rate, color=color, linestyle="--", linewidth=1.0)
+        whole = np.where(partial, np.nan, rate)
+        name = "churn rate" if one else f"churn rate: {group}"
+        right.plot(x, whole, color=color, marker="o", linewidth=1.5, label=name)
+        right.plot(
+            x[partial],
+            rate[partial],
+            linestyle="none",
+            marker="o",
+            color=color,
+            markerfacecolor="white",
+        )
+    rotate = len(periods) > 8
+    ax.set_xticks(
+        x,
+        periods,
+        rotation=45 if rotate else 0,
+        ha="right" if rotate else "center",
+        rotation_mode="anchor",
+    )
+    ax.set_xlabel("period" + (" (hatched: partial, up to as_of)" if partial.any() else ""))
+    ax.set_ylabel("lost accounts")
+    ax.set_ylim(0, max(float(per["lost"].max()), 1) * 1.15)
+    top = np.nanmax(dynamics["churn_rate"].to_numpy(dtype=float), initial=0.0)
+    right.set_ylim(0, max(top, 0.01) * 1.15)
+    right.yaxis.set_major_formatter(
+        FuncFormatter(lambda v, _p: f"{v:.1%}" if top < 0.1 else f"{v:.0%}")
+    )
+    right.set_ylabel("churn rate (lost ÷ active at start)")
+    handles, labels = ax.get_legend_handles_labels()
+    more = right.get_legend_handles_labels()
+    ax.legend(
+        handles + more[0],
+        labels + more[1],
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.28 if rotate else -0.18),
+        ncol=min(len(labels) + len(more[1]), 3),
+        frameon=False,
+        fontsize=9,
+    )
+    ax.set_title(title)
+    return ax
+
+
+def plot_loss_reasons(pareto: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Pareto chart of the reasons for losses: bars of losses, cumulative share line.
+
+    ``unexplained`` (no recorded reason) is drawn in grey.
+
+    Parameters
+    ----------
+    pareto : pandas.DataFrame
+        :func:`kamlib.reason_pareto` (most frequent reason first).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when omitted. The cumulative axis is ``ax.right_ax``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    title = "Why accounts were lost"
+    if pareto.empty:
+        return _no_data(ax, title)
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=(8, 4.2))
+    x = np.arange(len(pareto))
+    reasons = pareto["reason"].astype(str)
+    colors = [_UNEXPLAINED if r == "unexplained" else _CONFIRMED for r in reasons]
+    bars = ax.bar(x, pareto["losses"], width=0.7, color=colors)
+    ax.bar_label(bars, fontsize=8)
+    ax.set_xticks(x, reasons.str.replace("_", " "), rotation=30, ha="right")
+    ax.set_ylabel("losses")
+    ax.set_ylim(0, max(float(pareto["losses"].max()), 1) * 1.12)
+    ax.set_xlabel("")
+    right = _twin(ax)
+    right.plot(x, pareto["cumulative_share"], color="#c0392b", marker="o", linewidth=1.5)
+    right.axhline(0.8, color="grey", linestyle="--", linewidth=0.8)
+    right.set_ylim(0, 1.05)
+    right.yaxis.set_major_formatter(_PERCENT)
+    right.set_ylabel("cumulative share of losses")
+    ax.set_title(f"{title} ({int(pareto['losses'].sum())} losses; grey: no recorded reason)")
+    return ax
+
+
+def plot_survival(curve: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Kaplan-Meier curves: share of accounts still buying after so many years.
+
+    One step curve per group with its 95 % band shaded; the dashed line at 50 %
+    crosses each curve at the group's median lifetime.
+
+    Parameters
+    ----------
+    curve : pandas.DataFrame
+        :func:`kamlib.kaplan_meier` (``group``, ``time`` in years, ``survival``,
+        ``lower``, ``upper``).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    title = "Share of accounts still buying (Kaplan-Meier)"
+    if curve.empty:
+        return _no_data(ax, title)
+    if ax is None:
+        _fig, ax = plt.subplots(figsize=(8, 4.5))
+    groups = list(dict.fromkeys(curve["group"]))
+    colors = sns.color_palette("tab10", len(groups))
+    for group, color in zip(groups, colors, strict=True):
+        part = curve[curve["group"] == group].sort_values("time", kind="stable")
+        ax.fill_between(
+            part["time"],
+            part["lower"],
+            part["upper"],
+            step="post",
+            color=color,
+            alpha=0.2 if len(groups) == 1 else 0.08,
+            linewidth=0,
+        )
+        ax.plot(
+            part["time"],
+            part["survival"],
+            drawstyle="steps-post",
+            color=color,
+            linewidth=1.8,
+            label=str(group),
+        )
+    ax.axhline(0.5, color="grey", linestyle="--", linewidth=0.8)
+    ax.text(
+        0.99,
+        0.5,
+        "50 %: the median lifetime",
+        transform=ax.get_yaxis_transform(),
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        color="grey",
+    )
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(0, float(curve["time"].max()) * 1.02 or 1)
+    ax.yaxis.set_major_formatter(_PERCENT)
+    ax.set_xlabel("years since the first order")
+    ax.set_ylabel("accounts still buying")
+    if len(groups) > 1 or groups[0] != "all":
+        ax.legend(title="", loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    ax.set_title(title + " — shaded: 95 % band")
     return ax

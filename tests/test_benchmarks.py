@@ -33,3 +33,8 @@ def test_foundation_benchmark_smoke_run():
 def test_identification_benchmark_smoke_run():
     out = _smoke("bench_identification.py", "--accounts", "300", "--years", "2", "--repeat", "1")
     assert "stability (24 weight sets)" in out and "key accounts by" in out
+
+
+def test_loss_benchmark_smoke_run():
+    out = _smoke("bench_loss.py", "--accounts", "300", "--years", "2", "--repeat", "1")
+    assert "back_test (rhythm, 4 settings)" in out and "peak memory" in out

@@ -331,3 +331,58 @@ def test_dossier_with_transactions_only(tmp_path, transactions_only):
 def test_dossier_of_an_unknown_account_names_close_matches(tmp_path):
     with pytest.raises(pm.PapermillExecutionError, match=r"K1012.*did you mean K10120"):
         _run(DOSSIER, tmp_path, account_id="K1012", exports=str(tmp_path / "o"))
+
+
+LOSS = kamlib.project_root() / "notebooks" / "04_loss_analysis.ipynb"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("parameters", "expected"),
+    [
+        ({"inactive_days": 120, "group_by": "abc"}, "lost after 120 days without a purchase"),
+        (
+            {"loss_rule": "rhythm", "rhythm_k": 3.0, "group_by": "region"},
+            "lost after 3 × its usual gap",
+        ),
+        ({"loss_rule": "decline", "decline_theta": 0.6}, "below 60% of the 12 months before"),
+    ],
+    ids=["inactivity-120-by-abc", "rhythm-by-region", "decline"],
+)
+def test_loss_analysis_with_each_rule(tmp_path, second_company, parameters, expected):
+    nb = _run(LOSS, tmp_path, data=str(second_company), exports=str(tmp_path / "out"), **parameters)
+    text = _text(nb)
+    assert expected in text
+    lost = pd.read_csv(tmp_path / "out" / "lost_accounts.csv", encoding="utf-8-sig")
+    win_back = pd.read_csv(tmp_path / "out" / "win_back_list.csv", encoding="utf-8-sig")
+    assert (tmp_path / "out" / "at_risk_accounts.xlsx").is_file()
+    # the win-back list is the lost accounts, ranked
+    assert set(win_back["account_id"]) == set(lost["account_id"])
+    assert win_back["priority"].is_monotonic_decreasing
+    if parameters.get("group_by") == "abc":
+        assert "Most losses by abc" in text
+
+
+@pytest.mark.slow
+def test_loss_analysis_with_transactions_only(tmp_path, transactions_only):
+    nb = _run(LOSS, tmp_path, data=str(transactions_only), exports=str(tmp_path / "o"))
+    text = _text(nb)
+    for table in ("interactions", "proposals", "surveys"):
+        assert f"has no `{table}` table" in text, table
+    assert "There is no `segment` column" in text
+    assert "have no recorded reason" in text or "None of the" in text
+
+
+@pytest.mark.slow
+def test_loss_analysis_report_leaves_out_slider_and_exercises(tmp_path):
+    from kamlib.report import run_reports
+
+    run = run_reports([LOSS], data="sample", out=tmp_path)
+    assert run.ok, run.notebooks
+    page = (run.folder / "04_loss_analysis.html").read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64") >= 4  # back-test, dynamics, reasons, survival
+    assert "rank_win_back" not in page and "___" not in page  # no exercises
+    assert "D (days)" not in page and "The rule slider is off" not in page  # no slider cell
+    assert "win_back_list.xlsx" in page
+    lost = pd.read_csv(run.folder / "exports" / "lost_accounts.csv", encoding="utf-8-sig")
+    assert "K10038" in set(lost["account_id"])  # lost in February 2026 (the generator's truth)
