@@ -784,28 +784,36 @@ def loss_exercises(back_test, dynamics: pd.DataFrame) -> dict[str, Exercise]:
     if "group" in rows:
         rows = rows[rows["group"] == rows["group"].iloc[0]] if len(rows) else rows
     row = rows.iloc[-1] if len(rows) else None
-    expected_rate = float(row["lost"] / row["active_at_start"]) if row is not None else None
+    churned = "churned" if "churned" in rows else "lost"
+    expected_rate = float(row[churned] / row["active_at_start"]) if row is not None else None
     period = row["period"] if row is not None else "—"
     wrong_base = (
-        float(row["lost"] / (row["active_at_start"] - row["lost"]))
-        if row is not None and row["active_at_start"] > row["lost"]
+        float(row[churned] / (row["active_at_start"] - row[churned]))
+        if row is not None and row["active_at_start"] > row[churned]
         else None
     )
     net = (
-        float((row["lost"] - row["returned"]) / row["active_at_start"]) if row is not None else None
+        float((row[churned] - row["returned"]) / row["active_at_start"])
+        if row is not None
+        else None
+    )
+    all_lost = (
+        float(row["lost"] / row["active_at_start"])
+        if row is not None and row["lost"] != row[churned]
+        else None
     )
     churn_rate = Exercise(
         key="churn_rate",
         question=(
             f"Compute the **churn rate of {period}** by hand from the dynamics table: the accounts "
-            "lost in the period divided by the accounts active at its start. Give a fraction "
-            "(0.05 for 5 %)."
+            "active at the start of the period that were lost in it (`churned`) divided by the "
+            "accounts active at its start. Give a fraction (0.05 for 5 %)."
         ),
         expected=expected_rate,
-        hint_text=(f"Find the row of {period}; divide its `lost` by its `active_at_start`."),
+        hint_text=f"Find the row of {period}; divide its `{churned}` by its `active_at_start`.",
         solution_code=(
             f"row = dynamics[dynamics['period'] == {period!r}].iloc[0]\n"
-            "answer = row['lost'] / row['active_at_start']"
+            f"answer = row[{churned!r}] / row['active_at_start']"
         ),
         mistakes=(
             (
@@ -821,6 +829,11 @@ def loss_exercises(back_test, dynamics: pd.DataFrame) -> dict[str, Exercise]:
             (
                 lambda a: net is not None and net != expected_rate and abs(a - net) < 1e-9,
                 "returned accounts are counted on their own; churn counts every loss.",
+            ),
+            (
+                lambda a: all_lost is not None and abs(a - all_lost) < 1e-9,
+                "`lost` also counts accounts that started buying (or came back) and were lost "
+                "within the period; the rate takes only those active at its start: `churned`.",
             ),
         ),
         normalise=_fraction,

@@ -44,9 +44,10 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """
 
     def fix(text: pd.Series) -> pd.Series:
-        is_str = text.map(lambda v: isinstance(v, str))
+        # astype(bool): an empty Series of text keeps its text dtype through map (pandas 3)
+        is_str = text.map(lambda v: isinstance(v, str)).astype(bool)
         as_str = text.where(is_str, "").astype(str)
-        danger = is_str & as_str.str.startswith(_FORMULA_START)
+        danger = is_str & as_str.str.startswith(_FORMULA_START).astype(bool)
         return text.mask(danger, "'" + as_str)
 
     out = frame.copy()
@@ -88,9 +89,8 @@ def _check_xlsx_text(frame: pd.DataFrame) -> None:
     for col in frame.columns:
         s = frame[col]
         if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
-            bad = s.map(lambda v: isinstance(v, str)) & s.astype(str).str.contains(
-                _ILLEGAL_XLSX, regex=True
-            )
+            is_str = s.map(lambda v: isinstance(v, str)).astype(bool)
+            bad = is_str & s.astype(str).str.contains(_ILLEGAL_XLSX, regex=True).astype(bool)
             if bad.any():
                 rows = ", ".join(map(str, list(s.index[bad.to_numpy()])[:5]))
                 problems.append(f"column {col!r} (rows {rows})")

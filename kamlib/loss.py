@@ -118,13 +118,13 @@ class LossRule:
     days : int, default 180
         ``inactivity``: days without a purchase. ``rhythm``: the fallback for accounts
         with fewer than ``min_orders`` purchases.
-    k : float, default 3.0
+    k : float, default 2.0
         ``rhythm``: how many usual gaps without a purchase.
-    gap_quantile : float, default 0.5
+    gap_quantile : float, default 0.9
         ``rhythm``: which quantile of the account's own gaps is its usual gap.
     min_orders : int, default 4
         ``rhythm``: purchases an account needs before its own rhythm is used.
-    min_days : int, default 30
+    min_days : int, default 90
         ``rhythm``: the least number of days the rule waits, however often the account buys.
     theta : float, default 0.5
         ``decline``: lost when the last 12 months are below ``theta`` × the 12 before.
@@ -132,10 +132,10 @@ class LossRule:
 
     kind: str = "inactivity"
     days: int = 180
-    k: float = 3.0
-    gap_quantile: float = 0.5
+    k: float = 2.0
+    gap_quantile: float = 0.9
     min_orders: int = 4
-    min_days: int = 30
+    min_days: int = 90
     theta: float = 0.5
 
     def __post_init__(self) -> None:
@@ -444,7 +444,10 @@ def loss_events(
     """
     rule = _rule(rule)
     as_of = pd.Timestamp(as_of).normalize()
-    daily = _daily(transactions, as_of)
+    return _events(_daily(transactions, as_of), rule, as_of)
+
+
+def _events(daily: _Daily, rule: LossRule, as_of: pd.Timestamp) -> pd.DataFrame:
     as_of_day = int(_days([np.datetime64(as_of.date())])[0])
     if rule.kind == "decline":
         events = _decline_events(daily, rule, as_of)
@@ -511,7 +514,7 @@ def loss_status(
     code = out.index.to_numpy(dtype=np.int64)
     year_ago = _months_back(as_of, 12)
     two_years = _months_back(as_of, 24)
-    events = loss_events(transactions, as_of=as_of, rule=rule)
+    events = _events(daily, rule, as_of)
     ids = daily.accounts[code]
     current = events[events["still_lost"]].drop_duplicates("account_id", keep="last")
     current = current.set_index("account_id").reindex(ids)
@@ -535,7 +538,7 @@ def loss_status(
             "lost_on": current["lost_on"].to_numpy(),
             "revenue_lost": current["revenue_lost"].to_numpy(dtype=float),
             "times_lost": counts.astype(np.int64),
-            "came_back": np.isin(ids, returned),
+            "came_back": pd.Index(ids).isin(returned),
         }
     )
     return result.sort_values("account_id", kind="stable").reset_index(drop=True)
@@ -573,6 +576,8 @@ def at_risk_accounts(
         raise ValueError(f"fall must be a fraction between 0 and 1 (0.3 = 30 %), got {fall!r}")
     if not gap_factor > 0:
         raise ValueError(f"gap_factor must be > 0, got {gap_factor!r}")
+    if not _whole(min_orders) or min_orders < 2:
+        raise ValueError(f"min_orders must be a whole number ≥ 2, got {min_orders!r}")
     active = status[status["status"] == "active"]
     overdue = active["days_since_purchase"] / active["usual_gap_days"]
     prev = active["revenue_previous_12m"]
@@ -689,9 +694,10 @@ def back_test(
             LossWarning,
             stacklevel=2,
         )
+    daily = _daily(transactions, as_of)  # the same for every setting
     frames = []
     for value, r in zip(values, rules, strict=True):
-        ev = loss_events(transactions, as_of=as_of, rule=r)
+        ev = _events(daily, r, as_of)
         ev = ev[(ev["lost_on"] >= start) & (ev["lost_on"] <= end)]
         horizon = ev["lost_on"] + pd.DateOffset(months=horizon_months)
         frames.append(
@@ -762,8 +768,12 @@ def loss_dynamics(
     starts after the rule could have fired (the data's first day plus the rule's
     warm-up); the last one ends at ``as_of`` and may be partial.
 
-    ``churn_rate = lost ÷ active at start``, where an account is *active at the start*
-    of a period if it bought before the period and was not lost then.
+    ``churn_rate = churned ÷ active at start``, where an account is *active at the
+    start* of a period if it bought before the period and was not lost then, and
+    ``churned`` counts the losses of those accounts. ``lost`` counts every loss
+    declared in the period; it is larger than ``churned`` only when an account starts
+    buying (or comes back) and is lost again within the same period, which the rate
+    leaves out so that it stays a share of the accounts at the start.
 
     Parameters
     ----------
@@ -786,8 +796,8 @@ def loss_dynamics(
     pandas.DataFrame
         One row per period (and group): ``group`` (``"all"`` without ``groups``),
         ``period`` (e.g. ``2025Q3``), ``start``, ``end``, ``partial``,
-        ``active_at_start``, ``lost``, ``revenue_lost``, ``returned`` (lost accounts
-        that bought again in the period) and ``churn_rate``.
+        ``active_at_start``, ``lost``, ``revenue_lost``, ``churned``, ``returned``
+        (lost accounts that bought again in the period) and ``churn_rate``.
     """
     rule = _rule(rule)
     if freq not in ("quarter", "year"):
@@ -828,7 +838,9 @@ def loss_dynamics(
     grid["group"] = group_of.reindex(grid["account_id"]).to_numpy()
     out_frames = {}
     for name, col in (("lost", "lost_on"), ("returned", "returned_on")):
-        hits = ev.merge(grid[["account_id", "period", "start", "end", "group"]], on="account_id")
+        hits = ev.merge(
+            grid[["account_id", "period", "start", "end", "group", "active"]], on="account_id"
+        )
         out_frames[name] = hits[(hits[col] >= hits["start"]) & (hits[col] <= hits["end"])]
     keys = ["group", "period"]
     result = grid.groupby(keys, sort=False).agg(active_at_start=("active", "sum")).reset_index()
@@ -836,15 +848,19 @@ def loss_dynamics(
     lost = (
         out_frames["lost"]
         .groupby(keys)
-        .agg(lost=("account_id", "size"), revenue_lost=("revenue_lost", "sum"))
+        .agg(
+            lost=("account_id", "size"),
+            revenue_lost=("revenue_lost", "sum"),
+            churned=("active", "sum"),
+        )
     )
     back = out_frames["returned"].groupby(keys).agg(returned=("account_id", "size"))
     result = result.merge(lost, on=keys, how="left").merge(back, on=keys, how="left")
-    for col in ("lost", "returned"):
+    for col in ("lost", "churned", "returned"):
         result[col] = result[col].fillna(0).astype(np.int64)
     result["revenue_lost"] = result["revenue_lost"].fillna(0.0)
     result["active_at_start"] = result["active_at_start"].astype(np.int64)
-    result["churn_rate"] = result["lost"] / result["active_at_start"].where(
+    result["churn_rate"] = result["churned"] / result["active_at_start"].where(
         result["active_at_start"] > 0
     )
     result = result.sort_values(["group", "start"], kind="stable").reset_index(drop=True)
@@ -858,6 +874,7 @@ def loss_dynamics(
             "active_at_start",
             "lost",
             "revenue_lost",
+            "churned",
             "returned",
             "churn_rate",
         ]
@@ -885,7 +902,8 @@ def _candidates(
             if "outcome" in given
             else pd.Series("", index=given.index)
         )
-        recorded = outcome.str.contains("lost", regex=False).to_numpy()
+        # "account lost", "lost to Adhexa" — but not "not lost"
+        recorded = outcome.str.contains(r"(?<!not )\blost\b", regex=True).to_numpy()
         kind = given["type"].astype("string").fillna("interaction").to_numpy()
         parts.append(
             pd.DataFrame(
@@ -1181,6 +1199,13 @@ def kaplan_meier(
             raise ValueError(
                 f"kaplan_meier needs the column {col!r}; found: {', '.join(map(str, lifetimes.columns))}"
             )
+    unknown = lifetimes[event].isna()
+    if unknown.any():
+        raise ValueError(
+            f"kaplan_meier: column {event!r} is empty in {int(unknown.sum())} row(s) (rows "
+            f"{', '.join(map(str, np.flatnonzero(unknown.to_numpy())[:5]))}); it must say for "
+            "every lifetime whether it ended in a loss (True) or is still running (False)"
+        )
     frame = pd.DataFrame(
         {
             "group": lifetimes[by].astype(object).to_numpy() if by else "all",
@@ -1493,6 +1518,13 @@ def describe_loss_status(
 def describe_back_test(result: BackTest, *, max_false_alarm_share: float = 0.1) -> str:
     """One sentence per back-test: false alarms, delay, and the setting that meets a limit."""
     s = result.summary
+    if result.start > result.end:
+        return (
+            f"The history is too short to judge the settings: a declaration is judged "
+            f"{result.horizon_months} months after it, so only those up to {result.end:%d %b %Y} "
+            f"count, but the slowest setting cannot declare a loss before {result.start:%d %b %Y}. "
+            "Try shorter settings or a shorter horizon."
+        )
     if s["declared"].sum() == 0:
         return (
             f"No loss was declared between {result.start:%d %b %Y} and {result.end:%d %b %Y}: "
@@ -1530,11 +1562,12 @@ def describe_dynamics(dynamics: pd.DataFrame, *, currency: str = "EUR") -> str:
         return "No complete period yet: the history is too short for the dynamics of losses."
     per = whole.groupby("period", sort=False).agg(
         lost=("lost", "sum"),
+        churned=("churned", "sum"),
         active=("active_at_start", "sum"),
         revenue=("revenue_lost", "sum"),
         back=("returned", "sum"),
     )
-    rate = per["lost"] / per["active"].where(per["active"] > 0)
+    rate = per["churned"] / per["active"].where(per["active"] > 0)
     worst = rate.idxmax() if rate.notna().any() else None
     text = (
         f"Over {len(per)} complete periods, {int(per['lost'].sum())} losses were declared "

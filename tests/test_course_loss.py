@@ -37,8 +37,9 @@ DYNAMICS = pd.DataFrame(
         "active_at_start": [250, 240, 236],
         "lost": [12, 6, 9],
         "revenue_lost": [1.0, 1.0, 1.0],
+        "churned": [12, 6, 8],
         "returned": [3, 2, 1],
-        "churn_rate": [12 / 250, 6 / 240, 9 / 236],
+        "churn_rate": [12 / 250, 6 / 240, 8 / 236],
     }
 )
 
@@ -118,3 +119,11 @@ def test_exercises_on_the_sample():
     for exercise in exercises.values():
         assert exercise.check(_solved(exercise, back, dynamics)).status == "correct"
     assert exercises["pick_days"].expected in set(back.summary["setting"].astype(float))
+
+
+def test_churn_rate_counts_only_accounts_active_at_the_start():
+    # 2026Q2 with 8 losses, of which 6 were accounts active at its start (240): 6 ÷ 240
+    dynamics = DYNAMICS.assign(lost=[12, 8, 9])
+    exercise = kamlib.loss_exercises(BACK, dynamics)["churn_rate"]
+    assert exercise.expected == pytest.approx(0.025)
+    assert "only those active at its start" in exercise.check(8 / 240).message

@@ -382,3 +382,12 @@ def test_neutralise_column_names(names):
     expected = ["'" + n if n.startswith(DANGER) else n for n in names]
     assert list(out.columns) == expected
     assert out.to_numpy().tolist() == frame.to_numpy().tolist()
+
+
+def test_an_empty_table_with_text_columns_is_written(tmp_path):
+    # an empty list (no account lost) must still give files with the header; with pandas 3
+    # an empty text column kept its text dtype through the formula check and failed
+    empty = pd.DataFrame({"account_id": pd.Series([], dtype="string"), "value": []})
+    csv, xlsx = export_table(empty, "lost_accounts", out_dir=tmp_path)
+    assert csv.read_text(encoding="utf-8-sig").splitlines() == ["account_id,value"]
+    assert pd.read_excel(xlsx).columns.tolist() == ["account_id", "value"]

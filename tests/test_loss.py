@@ -165,6 +165,8 @@ def dates(values) -> list:
 def test_loss_rule_defaults_and_sentences():
     rule = LossRule()
     assert (rule.kind, rule.days, rule.setting) == ("inactivity", 180, "days")
+    # the rhythm defaults chosen from the back-test on the sample (docs/loss-analysis.md)
+    assert (rule.k, rule.gap_quantile, rule.min_orders, rule.min_days) == (2.0, 0.9, 4, 90)
     assert rule.describe() == "lost after 180 days without a purchase"
     assert LossRule("rhythm").setting == "k"
     assert LossRule("decline").setting == "theta"
@@ -777,7 +779,12 @@ def test_back_test_on_a_short_history_warns_and_judges_nothing():
         result = back_test(tx, as_of=AS_OF, settings=[90, 180])
     assert result.summary["declared"].tolist() == [0, 0]
     assert result.summary["false_alarm_share"].isna().all()
-    assert describe_back_test(result).startswith("No loss was declared between")
+    # judged up to 2025-12-31 - 12 months; the slowest setting fires from 2025-01-10 + 180 d
+    assert describe_back_test(result) == (
+        "The history is too short to judge the settings: a declaration is judged 12 months "
+        "after it, so only those up to 31 Dec 2024 count, but the slowest setting cannot "
+        "declare a loss before 09 Jul 2025. Try shorter settings or a shorter horizon."
+    )
 
 
 def test_back_test_return_on_the_last_day_of_the_horizon_is_a_false_alarm():
@@ -869,10 +876,13 @@ def test_dynamics_per_quarter():
         "active_at_start",
         "lost",
         "revenue_lost",
+        "churned",
         "returned",
         "churn_rate",
     ]
     assert (got["group"] == "all").all()
+    # every quarter's losses were accounts active at its start
+    assert got["churned"].tolist() == [q[2] for q in QUARTERS]
     assert got["period"].tolist() == [q[0] for q in QUARTERS]
     assert got["active_at_start"].tolist() == [q[1] for q in QUARTERS]
     assert got["lost"].tolist() == [q[2] for q in QUARTERS]
@@ -912,12 +922,14 @@ def test_dynamics_per_year():
     # first year starting on or after 2023-08-28: 2024
     assert got["period"].tolist() == ["2024", "2025"]
     # 2024: on 01-01 only Y had bought, and it was lost -> 0 active; lost Y, P, T
-    # 2025: P (back 2024-11-15) and A active; lost P (05-14), Y (08-28) -> 2 / 2
+    # 2025: P (back 2024-11-15) and A active; lost P (05-14) and Y (08-28), but Y was lost
+    # on 01-01 (back only on 03-01): one churned of two active -> 1 / 2
     assert got["active_at_start"].tolist() == [0, 2]
     assert got["lost"].tolist() == [3, 2]
+    assert got["churned"].tolist() == [0, 1]
     assert got["revenue_lost"].tolist() == [5000.0 + 2000.0 + 2000.0, 4000.0 + 5000.0]
     assert got["returned"].tolist() == [2, 2]  # Y 2024-03-01, P 2024-11-15; Y, P in 2025
-    np.testing.assert_allclose(got["churn_rate"], [np.nan, 1.0])
+    np.testing.assert_allclose(got["churn_rate"], [np.nan, 0.5])
 
 
 def test_dynamics_last_period_is_partial():
@@ -1915,3 +1927,38 @@ def test_kaplan_meier_survival_is_a_falling_share(frame, use_entry):
     observed = frame[frame["duration_years"] > start]
     assert curve["lost"].sum() == observed["lost"].sum()
     assert curve["censored"].sum() == (~observed["lost"]).sum()
+
+
+def test_not_lost_in_an_outcome_is_not_a_recorded_loss():
+    # P's loss: last purchase 2024-03-14, declared 2024-09-10; both interactions are in the
+    # window. "not lost" is an ordinary interaction with a reason (priority 2), so the later
+    # "account lost" one (priority 1) wins, even though it is older.
+    tx = lines([("P", "2024-01-15", 100), ("P", "2024-03-14", 100)])
+    as_of = pd.Timestamp("2024-12-31")
+    events = loss_events(tx, as_of=as_of)
+    interactions = pd.DataFrame(
+        {
+            "interaction_id": ["I1", "I2"],
+            "account_id": ["P", "P"],
+            "date": pd.to_datetime(["2024-05-01", "2024-06-01"]),
+            "type": ["call", "visit"],
+            "outcome": ["account lost", "not lost yet"],
+            "reason": ["price", "service"],
+        }
+    )
+    got = loss_reasons(events, as_of=as_of, interactions=interactions)
+    assert got[["reason", "reason_source"]].values.tolist() == [
+        ["price", "interactions: loss recorded"]
+    ]
+
+
+def test_at_risk_min_orders_must_be_whole():
+    status = loss_status(lines([("P", "2024-01-15", 100)]), as_of=pd.Timestamp("2024-12-31"))
+    with pytest.raises(ValueError, match=r"min_orders must be a whole number ≥ 2, got 1"):
+        at_risk_accounts(status, min_orders=1)
+
+
+def test_kaplan_meier_needs_every_event_flag():
+    lifetimes = pd.DataFrame({"duration_years": [1.0, 2.0], "lost": [True, None]})
+    with pytest.raises(ValueError, match=r"column 'lost' is empty in 1 row\(s\) \(rows 1\)"):
+        kaplan_meier(lifetimes)
