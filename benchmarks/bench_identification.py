@@ -9,20 +9,11 @@ No target is set by the issue; the figures go into docs/performance.md.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+
+from _timing import median_time
 
 import kamlib
 from kamlib.sample import generate_sample
-
-
-def _median(func, repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def main() -> None:
@@ -38,7 +29,7 @@ def main() -> None:
     as_of = kamlib.resolve_as_of(tx)
     print(f"{'invoice lines':<34}{len(tx):>12,}")
     steps = {}
-    steps["features"], found = _median(
+    steps["features"], found = median_time(
         lambda: kamlib.account_features(
             tx,
             as_of=as_of,
@@ -50,19 +41,21 @@ def main() -> None:
         args.repeat,
     )
     features = found.table
-    steps["score"], scored = _median(lambda: kamlib.score_accounts(features), args.repeat)
-    steps["select (share 50 %, cap 40)"], selection = _median(
+    steps["score"], scored = median_time(lambda: kamlib.score_accounts(features), args.repeat)
+    steps["select (share 50 %, cap 40)"], selection = median_time(
         lambda: kamlib.select_key_accounts(scored), args.repeat
     )
-    steps["stability (24 weight sets)"], _ = _median(
+    steps["stability (24 weight sets)"], _ = median_time(
         lambda: kamlib.selection_stability(features), args.repeat
     )
-    steps["criterion dependence"], _ = _median(
+    steps["criterion dependence"], _ = median_time(
         lambda: kamlib.criterion_dependence(features), args.repeat
     )
     keys = selection.key_accounts["account_id"]
-    steps["types"], _ = _median(lambda: kamlib.assign_types(features, accounts=keys), args.repeat)
-    steps["portfolio matrix"], _ = _median(
+    steps["types"], _ = median_time(
+        lambda: kamlib.assign_types(features, accounts=keys), args.repeat
+    )
+    steps["portfolio matrix"], _ = median_time(
         lambda: kamlib.portfolio_matrix(
             features,
             as_of=as_of,

@@ -10,30 +10,13 @@ go into docs/performance.md.
 from __future__ import annotations
 
 import argparse
-import resource
-import statistics
-import sys
-import time
 import warnings
+
+from _timing import median_time, peak_mb
 
 import kamlib
 from kamlib import loss
 from kamlib.sample import generate_sample
-
-
-def _median(func, repeat: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
-
-
-def _peak_mb() -> float:
-    """Peak resident memory of this process (ru_maxrss: kB on Linux, bytes on macOS)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
 def main() -> None:
@@ -51,25 +34,25 @@ def main() -> None:
     steps = {}
     events = {}
     for kind in loss.LOSS_RULES:
-        steps[f"loss_events ({kind})"], events[kind] = _median(
+        steps[f"loss_events ({kind})"], events[kind] = median_time(
             lambda kind=kind: loss.loss_events(tx, as_of=as_of, rule=kind), args.repeat
         )
-    steps["loss_status (inactivity)"], status = _median(
+    steps["loss_status (inactivity)"], status = median_time(
         lambda: loss.loss_status(tx, as_of=as_of), args.repeat
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", loss.LossWarning)  # a short history judges nothing
-        steps["back_test (inactivity, 6 settings)"], back = _median(
+        steps["back_test (inactivity, 6 settings)"], back = median_time(
             lambda: loss.back_test(tx, as_of=as_of, rule="inactivity"), args.repeat
         )
-        steps["back_test (rhythm, 4 settings)"], _ = _median(
+        steps["back_test (rhythm, 4 settings)"], _ = median_time(
             lambda: loss.back_test(tx, as_of=as_of, rule="rhythm"), args.repeat
         )
     ev = events["inactivity"]
-    steps["loss_dynamics (by segment)"], _ = _median(
+    steps["loss_dynamics (by segment)"], _ = median_time(
         lambda: loss.loss_dynamics(ev, status, as_of=as_of, groups=segment), args.repeat
     )
-    steps["loss_reasons"], reasons = _median(
+    steps["loss_reasons"], reasons = median_time(
         lambda: loss.loss_reasons(
             ev,
             as_of=as_of,
@@ -90,8 +73,8 @@ def main() -> None:
         lifetimes["segment"] = segment.reindex(lifetimes["account_id"]).to_numpy()
         return loss.kaplan_meier(lifetimes, by="segment")
 
-    steps["lifetimes + kaplan_meier (by segment)"], curve = _median(survival, args.repeat)
-    steps["win_back_list"], win_back = _median(
+    steps["lifetimes + kaplan_meier (by segment)"], curve = median_time(survival, args.repeat)
+    steps["win_back_list"], win_back = median_time(
         lambda: loss.win_back_list(reasons, as_of=as_of, accounts=t["accounts"]), args.repeat
     )
     print(f"{'accounts with a purchase':<38}{len(status):>12,}")
@@ -100,7 +83,7 @@ def main() -> None:
     for label, seconds in steps.items():
         print(f"{label:<38}{seconds:10.3f} s")
     print(f"{'all steps':<38}{sum(steps.values()):10.3f} s (median of {args.repeat})")
-    print(f"{'peak memory (ru_maxrss)':<38}{_peak_mb():10.0f} MB")
+    print(f"{'peak memory (ru_maxrss)':<38}{peak_mb():10.0f} MB")
     print(loss.describe_loss_status(status))
     print(loss.describe_back_test(back))
     print(loss.describe_survival(curve))
