@@ -816,7 +816,7 @@ def loss_dynamics(
         {
             "period": periods.astype(str),
             "start": periods.start_time.normalize(),
-            "end": np.minimum(periods.end_time.normalize(), as_of),
+            "end": periods.end_time.normalize().where(periods.end_time.normalize() <= as_of, as_of),
         }
     )
     table["partial"] = table["end"] < periods.end_time.normalize()
