@@ -38,3 +38,9 @@ def test_identification_benchmark_smoke_run():
 def test_loss_benchmark_smoke_run():
     out = _smoke("bench_loss.py", "--accounts", "300", "--years", "2", "--repeat", "1")
     assert "back_test (rhythm, 4 settings)" in out and "peak memory" in out
+
+
+def test_sliders_benchmark_smoke_run():
+    out = _smoke("bench_sliders.py", "--repeat", "1")
+    for slider in ("01 weights", "02 cut-offs", "04 days without a purchase"):
+        assert slider in out
