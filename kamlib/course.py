@@ -744,16 +744,17 @@ def loss_exercises(back_test, dynamics: pd.DataFrame) -> dict[str, Exercise]:
     def share_text(a) -> str:
         return (
             f"with {a:g} the false-alarm share is {setting_share[a]:.0%}, above the "
-            f"{limit:.0%} your director accepts."
+            f"{limit:.0%} your team agreed to."
         )
 
     pick_days = Exercise(
         key="pick_days",
         question=(
-            f"Your sales director accepts that at most **{limit:.0%}** of the accounts we declare "
-            "lost turn out to buy again within a year (false alarms), and wants to hear of a loss "
-            "as early as possible. Using the back-test table, which number of days `D` do you "
-            "choose? Answer with a number from the `setting` column, or `None` if no setting qualifies."
+            "Your sales team agrees to work through a list of lost accounts on which up to "
+            f"**{limit:.0%}** turn out to buy again within a year (false alarms), as long as it "
+            "hears of every loss as early as possible. Using the back-test table, which number of "
+            "days `D` do you choose? Answer with a number from the `setting` column, or `None` if "
+            "no setting qualifies."
         ),
         expected=best,
         hint_text=(

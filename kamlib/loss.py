@@ -1515,8 +1515,9 @@ def describe_loss_status(
     )
 
 
-def describe_back_test(result: BackTest, *, max_false_alarm_share: float = 0.1) -> str:
-    """One sentence per back-test: false alarms, delay, and the setting that meets a limit."""
+def describe_back_test(result: BackTest, *, max_false_alarm_share: float | None = None) -> str:
+    """Two sentences on a back-test: the range of false alarms, then the range of delays
+    or, with ``max_false_alarm_share``, the shortest setting that stays within it."""
     s = result.summary
     if result.start > result.end:
         return (
@@ -1530,7 +1531,6 @@ def describe_back_test(result: BackTest, *, max_false_alarm_share: float = 0.1) 
             f"No loss was declared between {result.start:%d %b %Y} and {result.end:%d %b %Y}: "
             "the history is too short or too steady to judge the settings."
         )
-    ok = s[(s["declared"] > 0) & (s["false_alarm_share"] <= max_false_alarm_share)]
     low = s.loc[s["false_alarm_share"].idxmin()]
     hi = s.loc[s["false_alarm_share"].idxmax()]
     text = (
@@ -1538,6 +1538,18 @@ def describe_back_test(result: BackTest, *, max_false_alarm_share: float = 0.1) 
         f"false alarms range from {low['false_alarm_share']:.0%} (setting {low['setting']:g}) "
         f"to {hi['false_alarm_share']:.0%} (setting {hi['setting']:g})."
     )
+    if max_false_alarm_share is None:
+        delays = s.dropna(subset=["median_delay_months"])
+        if len(delays) > 1:
+            fast = delays.loc[delays["median_delay_months"].idxmin()]
+            slow = delays.loc[delays["median_delay_months"].idxmax()]
+            text += (
+                f" The median delay runs from {fast['median_delay_months']:.1f} months (setting "
+                f"{fast['setting']:g}) to {slow['median_delay_months']:.1f} months (setting "
+                f"{slow['setting']:g}): a rule that waits longer is wrong less often, and later."
+            )
+        return text
+    ok = s[(s["declared"] > 0) & (s["false_alarm_share"] <= max_false_alarm_share)]
     if len(ok):
         first = ok.iloc[0]
         delay = first["median_delay_months"]

@@ -66,7 +66,7 @@ def test_solution_passes_and_placeholder_is_not_attempted(key):
 def test_pick_days_by_hand():
     exercise = kamlib.loss_exercises(BACK, DYNAMICS)["pick_days"]
     # the middle setting (index 4 // 2 = 2, D = 180) has 40 %: the limit is 40 %, met by 180 and 365
-    assert "at most **40%**" in exercise.question
+    assert "up to **40%**" in exercise.question
     assert exercise.expected == 180.0
     assert exercise.check("180").status == "correct"
     assert "above the 40%" in exercise.check(120).message  # 55 % false alarms
