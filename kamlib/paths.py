@@ -19,10 +19,14 @@ _SAMPLE_FOLDER = "klebwerk"
 def project_root() -> Path:
     """The kit's folder (the one holding ``notebooks/`` and ``data/``).
 
-    When kamlib is installed from a checkout (``pip install -e .``) this is the
-    checkout. When it is installed as a plain package, it is the current working
-    directory.
+    The environment variable ``KAM_HOME`` wins: it points at a learner's copy of the
+    course (``kam course``), so that exports and relative paths stay there. Otherwise,
+    when kamlib is installed from a checkout (``pip install -e .``) this is the
+    checkout; when it is installed as a plain package, the current working directory.
     """
+    home = os.environ.get("KAM_HOME", "").strip()
+    if home:
+        return Path(home).expanduser().resolve()
     here = Path(__file__).resolve().parent.parent
     if (here / "pyproject.toml").is_file() and (here / "kamlib").is_dir():
         return here
