@@ -19,14 +19,20 @@ _SAMPLE_FOLDER = "klebwerk"
 def project_root() -> Path:
     """The kit's folder (the one holding ``notebooks/`` and ``data/``).
 
-    The environment variable ``KAM_HOME`` wins: it points at a learner's copy of the
-    course (``kam course``), so that exports and relative paths stay there. Otherwise,
-    when kamlib is installed from a checkout (``pip install -e .``) this is the
-    checkout; when it is installed as a plain package, the current working directory.
+    In this order: the folder in the environment variable ``KAM_HOME``; a learner's
+    copy of the course (``kam course``, marked by ``kam-course.txt``) that is the
+    working directory or its parent — a notebook's kernel runs in the copy's
+    ``notebooks/`` folder, so on a shared JupyterHub exports stay in the learner's copy;
+    the checkout kamlib is installed from (``pip install -e .``); else the working
+    directory.
     """
     home = os.environ.get("KAM_HOME", "").strip()
     if home:
         return Path(home).expanduser().resolve()
+    cwd = Path.cwd()
+    for folder in (cwd, cwd.parent):
+        if (folder / "kam-course.txt").is_file():
+            return folder.resolve()
     here = Path(__file__).resolve().parent.parent
     if (here / "pyproject.toml").is_file() and (here / "kamlib").is_dir():
         return here

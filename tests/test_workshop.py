@@ -53,6 +53,17 @@ def test_kam_home_points_kamlib_at_the_copy(tmp_path, monkeypatch):
     assert kamlib.project_root() != course.resolve()
 
 
+def test_a_kernel_in_the_copys_notebooks_folder_finds_the_copy(tmp_path, monkeypatch):
+    # JupyterLab starts a notebook's kernel in the notebook's folder: on a shared hub, with
+    # no KAM_HOME, kamlib must still write into the learner's copy, not the shared kit
+    course = copy_course(tmp_path / "c")
+    monkeypatch.delenv("KAM_HOME", raising=False)
+    monkeypatch.chdir(course / "notebooks")
+    assert kamlib.project_root() == course.resolve()
+    monkeypatch.chdir(tmp_path)
+    assert kamlib.project_root() != course.resolve()
+
+
 @pytest.mark.slow
 def test_a_copied_notebook_writes_into_the_copy(tmp_path, monkeypatch):
     course = copy_course(tmp_path / "c")
