@@ -35,6 +35,7 @@ from kamlib.account_types import (
     describe_types,
     key_account_types,
 )
+from kamlib.anonymize import anonymize_dataset
 from kamlib.course import (
     ABC_HAND_TABLE,
     DMU_HAND_TABLE,
@@ -177,6 +178,7 @@ __all__ = [
     "abc_xyz_matrix",
     "account_features",
     "account_lifetimes",
+    "anonymize_dataset",
     "assign_types",
     "at_risk_accounts",
     "back_test",

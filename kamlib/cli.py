@@ -163,6 +163,35 @@ def _cmd_dossiers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_anonymize(args: argparse.Namespace) -> int:
+    import os
+
+    from kamlib.anonymize import write_anonymized
+
+    secret = args.secret or os.environ.get("KAM_SECRET", "")
+    if not secret.strip():
+        print(
+            "kam anonymize: no secret given. Set the environment variable KAM_SECRET (better: it "
+            "stays out of the shell history) or pass --secret; keep the secret, since only with "
+            "it are the aliases the same next time and can results be mapped back. Make one with: "
+            'python -c "import secrets; print(secrets.token_urlsafe(16))"',
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        out = write_anonymized(args.dataset, args.out, secret=secret)
+    except DatasetError as exc:
+        print(exc, file=sys.stderr)
+        print("\nNothing was written. Check the dataset with `kam check`.", file=sys.stderr)
+        return 1
+    print(
+        f"Wrote an anonymized copy of {args.dataset} to {out}; keep the secret: only with it "
+        "(and the original data) can results be mapped back to real accounts, without it "
+        "nothing maps back."
+    )
+    return 0
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -236,6 +265,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers", type=_positive, default=2, help="processes drawing the pages (default 2)"
     )
     dossiers.set_defaults(func=_cmd_dossiers)
+
+    anonymize = sub.add_parser(
+        "anonymize",
+        help="write an anonymized copy of a dataset for a training room",
+        description="Write a copy of DATASET in which account, contact and product names and "
+        "ids are consistent pseudonyms, notes and comments are removed, amounts and quantities "
+        "are scaled by secret factors and dates moved back by whole four-year blocks, so that "
+        "ABC-XYZ classes, key accounts and loss findings come out the same. Everything is "
+        "derived from the secret (--secret or KAM_SECRET): the same secret gives the same "
+        "aliases. See kamlib/anonymize.py.",
+    )
+    anonymize.add_argument("dataset", help="dataset folder, kam.yaml file, or 'sample'")
+    anonymize.add_argument(
+        "--out",
+        required=True,
+        help="folder to write: new, empty, or an earlier anonymized copy (replaced)",
+    )
+    anonymize.add_argument(
+        "--secret",
+        help="at least 12 characters (default: the environment variable KAM_SECRET, which "
+        "stays out of the shell history)",
+    )
+    anonymize.set_defaults(func=_cmd_anonymize)
     return parser
 
 
