@@ -199,6 +199,34 @@ def _positive(text: str) -> int:
     return value
 
 
+def _cmd_course(args: argparse.Namespace) -> int:
+    from kamlib.workshop import copy_course
+
+    course = copy_course(args.out, seed=args.seed, replace=args.replace)
+    group = (
+        f", with the company of seed {args.seed} in data/group-{args.seed}"
+        if args.seed is not None
+        else ""
+    )
+    print(f"Copied the course to {course}{group}. Open it with: kam lab {course}")
+    return 0
+
+
+def _cmd_lab(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from kamlib.workshop import lab_command
+
+    command = lab_command(args.course)
+    command.args.extend(
+        [f"--port={args.port}"] * (args.port is not None) + ["--no-browser"] * args.no_browser
+    )
+    if args.print_only:
+        print(command)
+        return 0
+    return subprocess.call(command.args, cwd=command.cwd, env=command.env)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kam", description="Key Account Management kit.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -288,6 +316,31 @@ def build_parser() -> argparse.ArgumentParser:
         "stays out of the shell history)",
     )
     anonymize.set_defaults(func=_cmd_anonymize)
+
+    course = sub.add_parser(
+        "course", help="copy the course for one learner or group (a company per seed)"
+    )
+    course.add_argument("--out", required=True, help="folder to create, e.g. ~/kam-course")
+    course.add_argument(
+        "--seed", type=int, help="also write the sample company of this seed into data/group-SEED"
+    )
+    course.add_argument(
+        "--replace", action="store_true", help="overwrite the notebooks of an earlier copy"
+    )
+    course.set_defaults(func=_cmd_course)
+
+    lab = sub.add_parser("lab", help="open JupyterLab on the course (start at 00_start_here)")
+    lab.add_argument(
+        "course", nargs="?", help="a folder made by `kam course` (default: the kit's notebooks)"
+    )
+    lab.add_argument(
+        "--print", dest="print_only", action="store_true", help="print the command, do not run it"
+    )
+    lab.add_argument("--port", type=int, help="port for JupyterLab (default: its own, 8888)")
+    lab.add_argument(
+        "--no-browser", action="store_true", help="do not open a browser (a server, a hub)"
+    )
+    lab.set_defaults(func=_cmd_lab)
     return parser
 
 

@@ -91,3 +91,18 @@ def test_lab_command_for_the_kit_and_for_a_copy(tmp_path):
     assert str(copy).startswith(f"KAM_HOME={course.resolve()} ")
     with pytest.raises(ValueError, match=r"is not a course copy .*kam course --out"):
         lab_command(tmp_path)
+
+
+def test_kam_course_and_kam_lab_commands(tmp_path, capsys):
+    from kamlib.cli import main
+
+    assert main(["course", "--out", str(tmp_path / "t2"), "--seed", "2"]) == 0
+    assert "data/group-2" in capsys.readouterr().out
+    assert main(["lab", str(tmp_path / "t2"), "--print", "--no-browser", "--port", "9001"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"KAM_HOME={(tmp_path / 't2').resolve()} ")
+    assert "-m jupyterlab" in printed and "--port=9001 --no-browser" in printed
+    assert main(["course", "--out", str(tmp_path / "t2")]) == 2
+    assert "kam course --replace" in capsys.readouterr().err
+    assert main(["lab", str(tmp_path), "--print"]) == 2
+    assert "is not a course copy" in capsys.readouterr().err
