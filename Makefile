@@ -26,7 +26,7 @@ test: $(STAMP)  ## lint, unit tests, every notebook executed (nbval) and papermi
 	$(BIN)/pytest --nbval-lax --nbval-current-env tests notebooks
 
 lab: $(STAMP)  ## open JupyterLab on the notebooks
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/kam lab
 
 sample: $(STAMP)  ## regenerate the bundled sample company
 	$(BIN)/kam sample --out data/samples/klebwerk
