@@ -207,7 +207,7 @@ def describe_types(types: pd.DataFrame) -> str:
     return (
         f"Of {len(types)} key accounts: "
         + ", ".join(parts)
-        + f"; {several} meet more than one rule."
+        + f"; {several} {'meets' if several == 1 else 'meet'} more than one rule."
     )
 
 

@@ -337,7 +337,7 @@ def _monthly(lines: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     return frame.rename_axis("month").reset_index()
 
 
-def _payments(invoices: pd.DataFrame | None, as_of: pd.Timestamp) -> Payments:
+def _payments(invoices: pd.DataFrame | None, as_of: pd.Timestamp, currency: str = "") -> Payments:
     if invoices is None:
         return Payments(None, 0.0, 0.0, None, "No `invoices` table: payment behaviour unknown.")
     recent = invoices[
@@ -370,7 +370,7 @@ def _payments(invoices: pd.DataFrame | None, as_of: pd.Timestamp) -> Payments:
     on_time = table.loc[table["bucket"] == "on time", "invoices"].sum()
     note = (
         f"{on_time} of {len(recent)} invoices due in the last 12 months were paid on time; "
-        f"{overdue_amount:,.0f} overdue at {as_of:%d %b %Y}."
+        f"{overdue_amount:,.0f} {currency} overdue at {as_of:%d %b %Y}.".replace("  ", " ")
         if len(recent)
         else "No invoice was due in the last 12 months."
     )
@@ -555,7 +555,7 @@ def _dossier(ctx: _Context, account_id: str, parts: Mapping[str, pd.DataFrame]) 
     if ctx.groups is None:
         notes["by_group"] = ds.missing_note("products", "the split by product group")
 
-    payments = _payments(parts.get("invoices") if ds.has("invoices") else None, as_of)
+    payments = _payments(parts.get("invoices") if ds.has("invoices") else None, as_of, ds.currency)
     if not ds.has("invoices"):
         notes["payments"] = ds.missing_note("invoices", "payment behaviour")
 
@@ -910,7 +910,7 @@ def describe_coverage(dossier: Dossier) -> str:
         return dossier.notes.get("contacts", "No contacts are recorded.")
     failed = dossier.coverage.checks.loc[~dossier.coverage.checks["ok"], "check"].tolist()
     return f"Coverage is **{dossier.coverage.rating}** with {len(dossier.contacts)} contacts" + (
-        f"; missing: {', '.join(failed)}." if failed else "; every check passes."
+        f"; not met: {', '.join(failed)}." if failed else "; every check passes."
     )
 
 

@@ -1583,8 +1583,8 @@ def describe_dynamics(dynamics: pd.DataFrame, *, currency: str = "EUR") -> str:
     worst = rate.idxmax() if rate.notna().any() else None
     text = (
         f"Over {len(per)} complete periods, {int(per['lost'].sum())} losses were declared "
-        f"({_money(per['revenue'].sum(), currency)} of revenue lost) and {int(per['back'].sum())} "
-        f"lost accounts came back; the churn rate averaged {rate.mean():.1%} per period"
+        f"({_money(per['revenue'].sum(), currency)} of revenue lost), and lost accounts came "
+        f"back {int(per['back'].sum())} times; the churn rate averaged {rate.mean():.1%} per period"
     )
     if worst is not None:
         text += f", highest in {worst} ({rate[worst]:.1%})"

@@ -977,8 +977,8 @@ def test_describe_dynamics():
     # returned 4; churn mean over the 7 quarters with accounts:
     # (0 + 0.5 + 0.5 + 0 + 0.25 + 1/3 + 0) / 7 = 0.2262 -> 22.6 %; highest 2024Q3 (the first 50 %)
     assert describe_dynamics(portfolio_dynamics()) == (
-        "Over 9 complete periods, 5 losses were declared (18,000 EUR of revenue lost) and 4 "
-        "lost accounts came back; the churn rate averaged 22.6% per period, highest in 2024Q3 "
+        "Over 9 complete periods, 5 losses were declared (18,000 EUR of revenue lost), and lost "
+        "accounts came back 4 times; the churn rate averaged 22.6% per period, highest in 2024Q3 "
         "(50.0%)."
     )
 
