@@ -1602,7 +1602,7 @@ def describe_reasons(pareto: pd.DataFrame) -> str:
         return f"None of the {total} losses has a recorded reason: record why accounts leave (interactions.reason)."
     top = known.head(3)
     text = (
-        f"The leading reason is **{top.iloc[0]['reason']}** ({int(top.iloc[0]['losses'])} of {total} "
+        f"The leading recorded reason is **{top.iloc[0]['reason']}** ({int(top.iloc[0]['losses'])} of {total} "
         f"losses); {', '.join(top['reason'])} together explain {top['losses'].sum() / total:.0%}."
     )
     return text + f" {unexplained} loss(es) ({unexplained / total:.0%}) have no recorded reason."

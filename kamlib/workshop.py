@@ -41,7 +41,8 @@ def copy_course(
         and ``replace`` is true (a copy holds the file ``kam-course.txt``).
     seed : int, optional
         Also write a sample company generated with this seed into ``data/group-<seed>``:
-        each table of learners works on its own company.
+        each table of learners works on its own company. Its planted truth
+        (``scenario.csv``) is left out: the trainer's ``kam sample --seed`` has it.
     replace : bool, default False
         Replace the notebooks of an earlier copy (the learner's edits are lost).
 
@@ -73,6 +74,9 @@ def copy_course(
         from kamlib.sample import write_sample
 
         group = write_sample(target / "data" / f"group-{seed}", seed=seed)
+        # the generator's planted truth is the trainer's answer key, not the learner's:
+        # `kam sample --seed N` gives the trainer the same company with it
+        (group / "scenario.csv").unlink()
         lines.append(
             f"Your group's company: set data = \"data/{group.name}\" in a notebook's parameters."
         )

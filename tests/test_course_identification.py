@@ -281,7 +281,7 @@ def test_type_other_mistakes(exercises):
     exercise = exercises["which_type"]
     # Kastor has 9 % of the profit: not a mainstay
     feedback = exercise.check(RIGHT_TYPES | {"Kastor": "mainstay"})
-    assert_feedback(feedback, "which_type", "incorrect", "not yet: look again at Kastor.")
+    assert_feedback(feedback, "which_type", "incorrect", "look again at Kastor.")
     assert "Bergmann" not in feedback.message and "Neoplast" not in feedback.message
     feedback = exercise.check(RIGHT_TYPES | {"Lumenwerk": "expert", "Neoplast": "unassigned"})
     assert_feedback(feedback, "which_type", "incorrect", "look again at Lumenwerk, Neoplast.")

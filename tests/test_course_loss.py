@@ -88,6 +88,10 @@ def test_churn_rate_by_hand():
     assert exercise.expected == pytest.approx(0.025)  # 6 ÷ 240
     assert exercise.check("2.5%").status == "correct"
     assert "in percent" in exercise.check(2.5).message
+    assert exercise.check(0.025).status == "correct"
+    assert exercise.check(0.0249).status == "correct"  # as the table shows it: 2.5 %
+    assert exercise.check(0.026).status == "incorrect"
+    assert "in percent" in exercise.check("2.46").message
     assert "at the **start**" in exercise.check(6 / 234).message  # 240 − 6 in the denominator
     assert "returned accounts" in exercise.check(4 / 240).message  # (6 − 2) ÷ 240
 

@@ -1214,7 +1214,7 @@ def test_describe_reasons():
     # 6 losses; top 3 known: dissatisfaction 2, customer_closed 1, service 1 -> 4 / 6 = 67 %;
     # 1 unexplained = 17 %
     assert describe_reasons(reason_pareto(all_reasons())) == (
-        "The leading reason is **dissatisfaction** (2 of 6 losses); dissatisfaction, "
+        "The leading recorded reason is **dissatisfaction** (2 of 6 losses); dissatisfaction, "
         "customer_closed, service together explain 67%. 1 loss(es) (17%) have no recorded reason."
     )
     bare = reason_pareto(loss_reasons(reason_events(), as_of=AS_OF))

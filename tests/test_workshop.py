@@ -28,6 +28,7 @@ def test_copy_course_with_a_seed_writes_the_groups_company(tmp_path):
     course = copy_course(tmp_path / "table-3", seed=3)
     ds = kamlib.load_dataset(course / "data" / "group-3")
     assert "seed 3" in ds.name
+    assert not (course / "data" / "group-3" / "scenario.csv").exists()  # the answer key
     assert 'data = "data/group-3"' in (course / "kam-course.txt").read_text(encoding="utf-8")
 
 
