@@ -405,3 +405,11 @@ def test_loss_analysis_with_decline_on_too_short_a_history(tmp_path, second_comp
     text = _text(nb)
     assert "**0 of" in text and "too short to judge the settings" in text
     assert pd.read_csv(tmp_path / "o" / "lost_accounts.csv", encoding="utf-8-sig").empty
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_opens_with_goals_and_closes_with_a_recap_and_your_own_data(path):
+    cells = [c for c in _cells(path) if c.cell_type == "markdown"]
+    assert "Learning goals" in cells[0].source or "**Learning goals" in cells[0].source
+    assert cells[-1].source.startswith("## Recap")
+    assert "Try it on your own data" in cells[-1].source
