@@ -180,8 +180,6 @@ import hmac
 import math
 import os
 import re
-import shutil
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -191,6 +189,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from kamlib._files import folder_written_whole
 from kamlib.dataset import Dataset, load_dataset
 from kamlib.paths import resolve_dataset
 from kamlib.schema import MODEL
@@ -822,10 +821,7 @@ def write_anonymized(
     dataset = load_dataset(source)
     _check_apart(target, [f.parent for f in dataset.files.values()])
     copy = anonymize_dataset(dataset, secret=secret)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".kam-anonymize-", dir=target.parent))
-    tmp.chmod(0o755)
-    try:
+    with folder_written_whole(target, prefix=".kam-anonymize-") as tmp:
         listing = []
         for table in MODEL:
             if table not in copy.tables:
@@ -840,12 +836,6 @@ def write_anonymized(
             tables="\n".join(listing),
         )
         (tmp / "kam.yaml").write_text(config, encoding="utf-8", newline="")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
 
 

@@ -21,13 +21,13 @@ the analyses find what was planted.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from kamlib._files import folder_written_whole
 
 __all__ = ["DEFAULT_SAMPLE", "SampleCompany", "generate_sample", "write_sample"]
 
@@ -932,10 +932,7 @@ def write_sample(
             f"{target} exists and is not a dataset folder; choose an empty or new folder"
         )
     company = generate_sample(accounts=accounts, years=years, seed=seed, end=end)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".kam-sample-", dir=target.parent))
-    tmp.chmod(0o755)
-    try:
+    with folder_written_whole(target, prefix=".kam-sample-") as tmp:
         listing = []
         for table, frame in company.tables.items():
             file = f"{table}.{fmt}"
@@ -953,10 +950,4 @@ def write_sample(
         (tmp / "kam.yaml").write_text(
             _YAML.format(name=label, tables="\n".join(listing)), encoding="utf-8", newline=""
         )
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
