@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pandas as pd
+
 
 @contextmanager
 def folder_written_whole(target: Path, *, prefix: str = ".kam-") -> Iterator[Path]:
@@ -28,3 +30,24 @@ def folder_written_whole(target: Path, *, prefix: str = ".kam-") -> Iterator[Pat
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def csv_text(frame: pd.DataFrame, *, float_format: str | None = None) -> str:
+    """A table as the kit writes dataset CSV files: yes/no as ``true``/``false``, dates as
+    ``YYYY-MM-DD``, empty cells for missing values, ``\\n`` line ends.
+
+    ``float_format`` (e.g. ``"%.2f"``) fixes the decimals; ``None`` writes each number's
+    shortest exact text (a price of 0.0035 stays 0.0035).
+    """
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_bool_dtype(values):
+            out[column] = values.astype(object).map({True: "true", False: "false"})
+    return out.to_csv(
+        index=False,
+        lineterminator="\n",
+        float_format=float_format,
+        na_rep="",
+        date_format="%Y-%m-%d",
+    )

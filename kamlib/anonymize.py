@@ -189,7 +189,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from kamlib._files import folder_written_whole
+from kamlib._files import csv_text, folder_written_whole
 from kamlib.dataset import Dataset, load_dataset
 from kamlib.paths import resolve_dataset
 from kamlib.schema import MODEL
@@ -738,16 +738,6 @@ def anonymize_dataset(dataset: Dataset, *, secret: str) -> Dataset:
 # ---------------------------------------------------------------------------- writing
 
 
-def _csv_text(frame: pd.DataFrame) -> str:
-    out = frame.copy()
-    for column in out.columns:
-        values = out[column]
-        if pd.api.types.is_bool_dtype(values):
-            out[column] = values.astype(object).map({True: "true", False: "false"})
-    # floats as their shortest exact text (a price of 0.0035 stays 0.0035); dates as days
-    return out.to_csv(index=False, lineterminator="\n", na_rep="", date_format="%Y-%m-%d")
-
-
 def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
@@ -827,7 +817,7 @@ def write_anonymized(
             if table not in copy.tables:
                 continue
             file = f"{table}.csv"
-            text = _csv_text(copy.tables[table])
+            text = csv_text(copy.tables[table])  # shortest exact numbers: 0.0035 stays
             (tmp / file).write_text(text, encoding="utf-8", newline="")
             listing.append(f"  {table}: {file}")
         config = _YAML.format(

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kamlib._files import folder_written_whole
+from kamlib._files import csv_text, folder_written_whole
 
 __all__ = ["DEFAULT_SAMPLE", "SampleCompany", "generate_sample", "write_sample"]
 
@@ -881,15 +881,7 @@ tables:
 
 
 def _to_csv_text(frame: pd.DataFrame) -> str:
-    out = frame.copy()
-    for col in out.columns:
-        s = out[col]
-        if pd.api.types.is_bool_dtype(s):
-            out[col] = np.where(s, "true", "false")
-    # dates are whole days: pandas writes them as YYYY-MM-DD
-    return out.to_csv(
-        index=False, lineterminator="\n", float_format="%.2f", na_rep="", date_format="%Y-%m-%d"
-    )
+    return csv_text(frame, float_format="%.2f")  # the generator's money is in cents
 
 
 def write_sample(
