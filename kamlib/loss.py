@@ -44,6 +44,7 @@ import pandas as pd
 
 from kamlib._text import join_where
 from kamlib.abc_xyz import _require
+from kamlib.identification import rank_score
 from kamlib.validation import closest
 
 __all__ = [
@@ -280,8 +281,13 @@ def _daily(transactions: pd.DataFrame, as_of: pd.Timestamp) -> _Daily:
     )
 
 
+def _day(stamp: pd.Timestamp) -> int:
+    """One date as a day number."""
+    return int(_days([np.datetime64(pd.Timestamp(stamp).date())])[0])
+
+
 def _months_back(as_of: pd.Timestamp, months: int) -> int:
-    return int(_days([np.datetime64((as_of - pd.DateOffset(months=months)).date())])[0])
+    return _day(as_of - pd.DateOffset(months=months))
 
 
 def _year_before(days: np.ndarray) -> np.ndarray:
@@ -448,7 +454,7 @@ def loss_events(
 
 
 def _events(daily: _Daily, rule: LossRule, as_of: pd.Timestamp) -> pd.DataFrame:
-    as_of_day = int(_days([np.datetime64(as_of.date())])[0])
+    as_of_day = _day(as_of)
     if rule.kind == "decline":
         events = _decline_events(daily, rule, as_of)
     else:
@@ -498,7 +504,7 @@ def loss_status(
     rule = _rule(rule)
     as_of = pd.Timestamp(as_of).normalize()
     daily = _daily(transactions, as_of)
-    as_of_day = int(_days([np.datetime64(as_of.date())])[0])
+    as_of_day = _day(as_of)
     buy = daily.amount > 0
     frame = pd.DataFrame({"code": daily.code[buy], "day": daily.day[buy]})
     frame["gap"] = frame.groupby("code")["day"].diff()
@@ -1343,8 +1349,6 @@ def win_back_list(
         ``reason``, ``reason_source``, ``winnable``, ``priority``, ``approach``; highest
         priority first, ties by revenue lost then account id.
     """
-    from kamlib.identification import rank_score
-
     if not 0 <= value_weight <= 1:
         raise ValueError(f"value_weight must be between 0 and 1, got {value_weight!r}")
     table = WIN_BACK_APPROACHES if approaches is None else approaches
@@ -1427,9 +1431,7 @@ def returned_accounts(
     daily = _daily(transactions, as_of)
     code = pd.Index(daily.accounts).get_indexer(back["account_id"])
     returned_day = _days(back["returned_on"].to_numpy())
-    since = daily.window_sum(
-        code, returned_day - 1, np.full(len(back), _days([as_of.to_datetime64()])[0])
-    )
+    since = daily.window_sum(code, returned_day - 1, np.full(len(back), _day(as_of)))
     labels = []
     if interactions is not None:
         outcome = (
