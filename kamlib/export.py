@@ -30,6 +30,17 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SAFE_NAME = re.compile(r"[^\w\-. ]+")
 
 
+def _text_matching(values: pd.Series, matches) -> pd.Series:
+    """Boolean mask: the cells that are text and for which ``matches(text)`` holds.
+
+    ``matches`` takes the column as ``str`` Series. Both masks are made plain bool: an
+    empty text column keeps its text dtype through ``map`` and ``.str`` (pandas 3), and
+    a text mask cannot be combined with ``&``.
+    """
+    is_str = values.map(lambda v: isinstance(v, str)).astype(bool)
+    return is_str & matches(values.where(is_str, "").astype(str)).astype(bool)
+
+
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells cannot run as spreadsheet formulas.
 
@@ -44,11 +55,8 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """
 
     def fix(text: pd.Series) -> pd.Series:
-        # astype(bool): an empty Series of text keeps its text dtype through map (pandas 3)
-        is_str = text.map(lambda v: isinstance(v, str)).astype(bool)
-        as_str = text.where(is_str, "").astype(str)
-        danger = is_str & as_str.str.startswith(_FORMULA_START).astype(bool)
-        return text.mask(danger, "'" + as_str)
+        danger = _text_matching(text, lambda t: t.str.startswith(_FORMULA_START))
+        return text.mask(danger, "'" + text.where(danger, "").astype(str))
 
     out = frame.copy()
     for col in out.columns:
@@ -89,8 +97,7 @@ def _check_xlsx_text(frame: pd.DataFrame) -> None:
     for col in frame.columns:
         s = frame[col]
         if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
-            is_str = s.map(lambda v: isinstance(v, str)).astype(bool)
-            bad = is_str & s.astype(str).str.contains(_ILLEGAL_XLSX, regex=True).astype(bool)
+            bad = _text_matching(s, lambda t: t.str.contains(_ILLEGAL_XLSX, regex=True))
             if bad.any():
                 rows = ", ".join(map(str, list(s.index[bad.to_numpy()])[:5]))
                 problems.append(f"column {col!r} (rows {rows})")
