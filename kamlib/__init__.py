@@ -125,6 +125,7 @@ from kamlib.portfolio import (
     portfolio_matrix,
 )
 from kamlib.qualification import THREE_P, three_p
+from kamlib.safe import escape_frame, escape_markdown, literal, say
 from kamlib.sample import generate_sample, write_sample
 from kamlib.schema import MODEL
 from kamlib.validation import DatasetError, Problem
@@ -212,12 +213,15 @@ __all__ = [
     "describe_win_back",
     "describe_xyz",
     "dossier_exercises",
+    "escape_frame",
+    "escape_markdown",
     "export_table",
     "first_purchases",
     "generate_sample",
     "identification_exercises",
     "kaplan_meier",
     "key_account_types",
+    "literal",
     "load_dataset",
     "load_sample",
     "loss_dynamics",
@@ -255,6 +259,7 @@ __all__ = [
     "resolve_output",
     "returned_accounts",
     "sample_dir",
+    "say",
     "score_accounts",
     "select_key_accounts",
     "selection_stability",

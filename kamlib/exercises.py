@@ -20,12 +20,15 @@ from __future__ import annotations
 import html
 import math
 import numbers
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from kamlib.safe import escape_markdown, literal
 
 __all__ = ["Exercise", "Feedback", "NotAttempted", "___"]
 
@@ -134,8 +137,19 @@ class Text:
         return f"{self.title}\n{self.body}"
 
     def _repr_markdown_(self) -> str:
-        body = f"```python\n{self.body}\n```" if self.code else self.body
-        return f"**{self.title}**\n\n{body}"
+        """The title in bold, the body as Markdown with any data in it escaped.
+
+        Questions and hints quote the dataset (account names, months), so the body goes
+        through :func:`kamlib.safe.escape_markdown`; code is fenced with more backticks
+        than it holds in a row, so no text can close the fence.
+        """
+        if self.code:
+            longest = max((len(run) for run in re.findall(r"`+", self.body)), default=0)
+            fence = "`" * max(3, longest + 1)
+            body = f"{fence}python\n{self.body}\n{fence}"
+        else:
+            body = escape_markdown(self.body)
+        return f"**{literal(self.title)}**\n\n{body}"
 
     def _repr_html_(self) -> str | None:
         """Folded: a learner opens it on purpose, even after "Run all"."""
