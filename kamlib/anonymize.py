@@ -177,6 +177,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import math
 import os
 import re
@@ -191,13 +192,16 @@ import pandas as pd
 
 from kamlib._files import csv_text, folder_written_whole
 from kamlib.dataset import Dataset, load_dataset
+from kamlib.export import neutralise_formulas
 from kamlib.paths import resolve_dataset
 from kamlib.schema import MODEL
 
 __all__ = [
     "COLUMN_RULES",
+    "FACTOR_GROUPS",
     "KINDS",
     "MIN_SECRET_LENGTH",
+    "STOPWORDS",
     "AnonymizationKey",
     "anonymization_key",
     "anonymize_dataset",
@@ -224,18 +228,20 @@ KINDS: Mapping[str, tuple[str, int]] = MappingProxyType(
 
 #: What happens to every column of the model: ``("alias", kind)`` pseudonym;
 #: ``("name", kind, id column, label)`` "<label> <code of the row's id>"; ``("text",
-#: placeholder)`` free text removed; ``("money",)``, ``("quantity",)``, ``("price",)``,
-#: ``("headcount",)`` scaled; ``("date",)`` shifted; ``("scrub",)`` kept with known names
-#: replaced; ``("keep",)`` kept as it is.
+#: placeholder)`` free text removed; ``("scale", group)`` × the factor of its group (see
+#: :data:`FACTOR_GROUPS`), ``("headcount", group)`` the same rounded to whole people,
+#: ``("price",)`` × money ÷ quantity factor; ``("date",)`` shifted; ``("scrub",)`` kept with
+#: names, contacts and numbers scrubbed; ``("category",)`` kept where one of the model's
+#: values, scrubbed otherwise; ``("keep",)`` kept as it is.
 COLUMN_RULES: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType(
     {
         "transactions": {
             "account_id": ("alias", "account"),
             "date": ("date",),
-            "amount": ("money",),
-            "quantity": ("quantity",),
-            "cost": ("money",),
-            "margin": ("money",),
+            "amount": ("scale", "money"),
+            "quantity": ("scale", "quantity"),
+            "cost": ("scale", "money"),
+            "margin": ("scale", "money"),
             "product_id": ("alias", "product"),
             "invoice_id": ("alias", "invoice"),
         },
@@ -248,8 +254,8 @@ COLUMN_RULES: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType(
             "segment": ("scrub",),
             "account_manager": ("alias", "manager"),
             "first_order_date": ("date",),
-            "headcount": ("headcount",),
-            "annual_sales": ("money",),
+            "headcount": ("headcount", "headcount"),
+            "annual_sales": ("scale", "annual_sales"),
             "is_distributor": ("keep",),
             "is_multinational": ("keep",),
             "group": ("alias", "group"),
@@ -270,7 +276,7 @@ COLUMN_RULES: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType(
             "invoice_date": ("date",),
             "due_date": ("date",),
             "paid_date": ("date",),
-            "amount": ("money",),
+            "amount": ("scale", "money"),
             "payment_method": ("scrub",),
         },
         "contacts": {
@@ -278,7 +284,7 @@ COLUMN_RULES: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType(
             "account_id": ("alias", "account"),
             "name": ("name", "contact", "contact_id", "Contact"),
             "job_title": ("scrub",),
-            "role": ("keep",),
+            "role": ("category",),
             "influence": ("keep",),
             "attitude": ("keep",),
             "last_contact": ("date",),
@@ -287,7 +293,7 @@ COLUMN_RULES: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType(
             "interaction_id": ("alias", "interaction"),
             "account_id": ("alias", "account"),
             "date": ("date",),
-            "type": ("keep",),
+            "type": ("category",),
             "contact_id": ("alias", "contact"),
             "outcome": ("scrub",),
             "reason": ("scrub",),
@@ -297,9 +303,9 @@ COLUMN_RULES: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType(
             "proposal_id": ("alias", "proposal"),
             "account_id": ("alias", "account"),
             "date": ("date",),
-            "kind": ("keep",),
-            "value": ("money",),
-            "outcome": ("keep",),
+            "kind": ("category",),
+            "value": ("scale", "proposal_value"),
+            "outcome": ("category",),
             "decided_date": ("date",),
             "reason": ("scrub",),
             "competitor": ("alias", "competitor"),
@@ -317,6 +323,43 @@ COLUMN_RULES: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType(
             "comment": ("text", "(comment removed)"),
         },
     }
+)
+
+#: Which numeric columns are multiplied by one factor. Columns that must stay consistent
+#: share one: transaction amounts, costs and margins add up (margin = amount - cost) and
+#: invoice totals reconcile with their lines, so ``money`` scales them all. A figure that
+#: can be public has a factor of its own, so that knowing it (a customer's published
+#: annual sales, its headcount, a published tender award) reveals nothing about the others.
+#: ``products.list_price`` is × money ÷ quantity (a price per unit, matching amount ÷
+#: quantity). Every two factors differ by a ratio of at least 1.1. Shares (``estimated_share``),
+#: scores and the 1-5 / -2..+2 scales are not scaled.
+FACTOR_GROUPS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "money": (
+            "transactions.amount",
+            "transactions.cost",
+            "transactions.margin",
+            "invoices.amount",
+        ),
+        "quantity": ("transactions.quantity",),
+        "annual_sales": ("accounts.annual_sales",),
+        "headcount": ("accounts.headcount",),
+        "proposal_value": ("proposals.value",),
+    }
+)
+
+#: Words of names that are not scrubbed from kept text: legal forms, articles and generic
+#: company words (so that categories stay readable), and the labels of the aliases.
+#: Compared case- and accent-folded, like every name token.
+STOPWORDS = frozenset(
+    """
+    ag sa sl co kg se nv bv ab as oy de la y e et el le di da du of
+    gmbh mbh ohg gbr ug kgaa ltd inc plc llc llp lp corp sas sarl spa srl sro ooo kft zrt bvba
+    aps asa sae sec cie company corporation incorporated limited
+    holding holdings group gruppe groupe grupo industries industrie international
+    the and und les des der die das del los las von van ven dei
+    account contact product manager competitor
+    """.split()
 )
 
 #: Row order of the copy: date first where a table has one, then pseudonyms.
@@ -339,6 +382,23 @@ _EARLIEST = pd.Timestamp("1900-03-01")  # 1900 is no leap year: no date may cros
 _LATEST = pd.Timestamp("2100-02-28")
 _MIN_FACTOR_DISTANCE = math.log2(1.1)  # factors are never between 1/1.1 and 1.1
 _WORD = re.compile(r"\w+")
+#: Scrubbed from kept text, in this order (markup first, numbers last).
+_PATTERNS = (
+    (r"<[^<>]*>", ""),  # an HTML tag: <script>, <img onerror=…>
+    (r"[<>]", ""),  # what is left of one
+    (r"(?i)\b(?:java|vb)script\s*:", "[url]"),
+    (r"[\w.+\-']+@[\w\-]+(?:\.[\w\-]+)+", "[email]"),
+    (r"(?i)\b(?:(?:https?|ftp)://|www\.)[^\s<>\"']+", "[url]"),
+    # +49 (0)89 123-4567, 0049 89 1234567; 089 123-4567, (089) 12 34 56
+    (r"(?<![\w+])(?:\+|00)\d{1,3}(?:[ \t.\-/]*\(\d{1,5}\))?(?:[ \t.\-/]*\d){5,}", "[phone]"),
+    (r"(?<![\w+])(?:\(0\d{1,5}\)|0\d{1,5})(?:[ \t.\-/]*\d){5,}", "[phone]"),
+    # 12.345,67  1'234  0.5  2024  00017 (also inside R-2024-00017 or K10001)
+    (r"\d{1,3}(?:[.,'\u2019\u00a0\u202f]\d{3})+(?:[.,]\d+)?|\d+[.,]\d+|\d{3,}", "[number]"),
+)
+_COMBINING = r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+_LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"})
+#: Words the kit's analyses read in kept text: never scrubbed, even where a name has them.
+_KIT_WORDS = ("lost", "not", "account", "won", "back", "cash", "transfer", "direct_debit")
 _MARKER = "# Anonymized copy made with `kam anonymize` (kamlib.anonymize)."
 _YAML = f"""\
 {_MARKER}
@@ -385,6 +445,28 @@ def _factor(key: bytes, label: str) -> float:
     sign = 1.0 if u >= 0.5 else -1.0
     magnitude = _MIN_FACTOR_DISTANCE + (1 - _MIN_FACTOR_DISTANCE) * ((2 * u) % 1)
     return float(2 ** (sign * magnitude))
+
+
+def _factors(key: bytes) -> dict[str, float]:
+    """One factor per group of :data:`FACTOR_GROUPS`, every two at least 1.1 apart.
+
+    ``money`` and ``quantity`` keep the labels they always had; a factor too close to
+    one chosen before is drawn again under the next label (``... #1``, ``#2``), so the
+    result depends on the secret only.
+    """
+    chosen: dict[str, float] = {}
+    for group in FACTOR_GROUPS:
+        label = {"money": "money factor", "quantity": "quantity factor"}.get(
+            group, f"factor {group}"
+        )
+        for attempt in itertools.count():
+            factor = _factor(key, label if attempt == 0 else f"{label} #{attempt}")
+            if all(
+                abs(math.log2(factor / other)) >= _MIN_FACTOR_DISTANCE for other in chosen.values()
+            ):
+                break
+        chosen[group] = factor
+    return chosen
 
 
 # ------------------------------------------------------------------------ pseudonyms
@@ -473,18 +555,27 @@ class AnonymizationKey:
     ----------
     aliases : pandas.DataFrame
         ``kind`` (see :data:`KINDS`), ``original``, ``alias``: one row per original value.
-    money_factor : float
-        Every money column of the copy is the original times this factor.
-    quantity_factor : float
-        ``transactions.quantity`` of the copy is the original times this factor.
+    factors : Mapping of str to float
+        Per group of :data:`FACTOR_GROUPS` (``money``, ``quantity``, ``annual_sales``,
+        ``headcount``, ``proposal_value``): the columns of the group in the copy are the
+        original times this factor.
     shift_days : int
         Every date of the copy is the original minus this many days (a multiple of 1461).
     """
 
     aliases: pd.DataFrame
-    money_factor: float
-    quantity_factor: float
+    factors: Mapping[str, float]
     shift_days: int
+
+    @property
+    def money_factor(self) -> float:
+        """Money columns (transactions, invoices) of the copy are the original times this."""
+        return self.factors["money"]
+
+    @property
+    def quantity_factor(self) -> float:
+        """``transactions.quantity`` of the copy is the original times this factor."""
+        return self.factors["quantity"]
 
     def __repr__(self) -> str:  # the factors stay out of logs and notebook outputs
         counts = self.aliases["kind"].value_counts()
@@ -536,8 +627,7 @@ def anonymization_key(dataset: Dataset, *, secret: str) -> AnonymizationKey:
     wanted = 1 + int(_unit(key, "date shift") * _MAX_BLOCKS)
     return AnonymizationKey(
         aliases=aliases,
-        money_factor=_factor(key, "money factor"),
-        quantity_factor=_factor(key, "quantity factor"),
+        factors=MappingProxyType(_factors(key)),
         shift_days=_BLOCK_DAYS * _blocks(dataset, wanted),
     )
 
@@ -585,30 +675,129 @@ def _text(values: pd.Series, placeholder: str) -> pd.Series:
     return pd.Series(out, index=values.index, name=values.name)
 
 
+def _fold(words: pd.Series) -> pd.Series:
+    """Words as compared with names: case, accents and common spelling variants folded.
+
+    Lower case (``casefold``: ß is ss), accents removed (NFKD without combining marks, and
+    ø ł đ ð þ ı by hand), ae/oe/ue as a/o/u (Mueller = Müller = Muller) and doubled letters
+    single (Strauss = Strauß = Straus, Schmitt = Schmit).
+    """
+    out = words.astype(str).str.casefold().str.translate(_LETTERS).str.normalize("NFKD")
+    out = out.str.replace(_COMBINING, "", regex=True)
+    out = out.str.replace(r"([aou])e", r"\1", regex=True)
+    return out.str.replace(r"(\w)\1+", r"\1", regex=True)
+
+
+def _words(values: pd.Series) -> pd.DataFrame:
+    """One row per word of each text: ``row`` (the index label), ``word``, ``folded``."""
+    words = values.dropna().astype(str).str.findall(_WORD.pattern).explode().dropna()
+    frame = pd.DataFrame({"row": words.index, "word": words.to_numpy(dtype=object)})
+    return frame.assign(folded=_fold(frame["word"]).to_numpy(dtype=object))
+
+
+def _name_words(values: pd.Series) -> set[str]:
+    """Folded words of names that can point at someone: 3+ characters, not only digits."""
+    words = _words(values)
+    usable = (words["word"].str.len() >= 3) & ~words["word"].str.isdigit()
+    return set(words.loc[usable, "folded"])
+
+
+def _held(frame: pd.DataFrame, entity: str, columns: Iterable[str]) -> pd.DataFrame:
+    """``entity``, ``folded``: the folded words of ``columns`` per entity (account, product)."""
+    parts = [
+        _words(frame.set_index(entity)[column])[["row", "folded"]]
+        for column in columns
+        if column in frame
+    ]
+    if not parts:
+        return pd.DataFrame({entity: [], "folded": []}, dtype=object)
+    return pd.concat(parts).rename(columns={"row": entity}).drop_duplicates()
+
+
+def _category_words(dataset: Dataset) -> set[str]:
+    """Words of account, group and product names that are category words, not names.
+
+    A word of a country, region, industry or segment is one where at least two accounts
+    have it and at least one of them does not have it in its own name or group
+    ("Automotive" of "Müller Automotive GmbH", which other accounts' industry is too); a
+    word of a product group or unit where at least two products have it (the family word
+    "Hot" of a product "Hot S-100" in the group "Hot melt").
+    """
+    words: set[str] = set()
+    accounts = dataset.tables.get("accounts")
+    if accounts is not None and "account_id" in accounts:
+        held = _held(accounts, "account_id", ("country", "region", "industry", "segment"))
+        own = _held(accounts, "account_id", ("name", "group")).assign(own=True)
+        held = held.merge(own, on=["account_id", "folded"], how="left")
+        count = held.groupby("folded").agg(accounts=("account_id", "nunique"), own=("own", "count"))
+        words |= set(count.index[(count["accounts"] >= 2) & (count["own"] < count["accounts"])])
+    products = dataset.tables.get("products")
+    if products is not None and "product_id" in products:
+        held = _held(products, "product_id", ("product_group", "unit"))
+        count = held.groupby("folded")["product_id"].nunique()
+        words |= set(count.index[count >= 2])
+    return words
+
+
+def _kit_words() -> set[str]:
+    """Folded words the kit's analyses read: the model's categories, loss reasons, cash."""
+    from kamlib.loss import WIN_BACK_APPROACHES
+
+    values = [*_KIT_WORDS, *WIN_BACK_APPROACHES["reason"]]
+    values += [v for table in MODEL.values() for c in table.columns for v in c.values]
+    return set(_words(pd.Series(values, dtype=object))["folded"]) | set(
+        _fold(pd.Series(values, dtype=object))
+    )
+
+
 class _Scrubber:
-    """Replaces known names inside kept text by their aliases (whole words, any case)."""
+    """Cleans kept text: markup, e-mails, URLs, phones, numbers and names.
 
-    def __init__(self, replacements: Mapping[str, str]):
-        self._index: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for original, alias in replacements.items():
-            text = str(original).strip()
-            tokens = _WORD.findall(text.lower())
-            if len(text) >= 4 and tokens:
-                self._index[tokens[0]].append((text, alias))
+    A whole known name (four characters or more, any case) becomes its alias ("lost to
+    Adhexa" → "lost to Competitor 4F2A"); any other word that folds (:func:`_fold`) to
+    a word of a name becomes ``[name]``.
+    """
 
-    def __call__(self, value: str) -> str:
-        tokens = set(_WORD.findall(value.lower()))
-        found = {pair for token in tokens for pair in self._index.get(token, ())}
-        for text, alias in sorted(found, key=lambda pair: (-len(pair[0]), pair[0])):
-            pattern = re.compile(rf"(?<!\w){re.escape(text)}(?!\w)", re.IGNORECASE)
-            value = pattern.sub(lambda _m, a=alias: a, value)
-        return value
+    def __init__(self, whole: Mapping[str, str], names: Iterable[str]):
+        self._whole = {str(o).strip().lower(): a for o, a in whole.items()}
+        self._whole = {o: a for o, a in self._whole.items() if len(o) >= 4 and _WORD.search(o)}
+        self._first: dict[str, list[str]] = defaultdict(list)
+        for original in self._whole:
+            self._first[_WORD.findall(original)[0]].append(original)
+        self._names = frozenset(names)
 
-    def series(self, values: pd.Series) -> pd.Series:
+    def clean(self, texts: pd.Series) -> pd.Series:
+        """Each text (a Series of ``str``) scrubbed."""
+        out = texts.astype(object)
+        for pattern, token in _PATTERNS:
+            out = out.str.replace(pattern, token, regex=True)
+        words = _words(out).drop_duplicates("word")
+        hidden = set(words.loc[words["folded"].isin(self._names), "word"])
+        candidates = sorted(
+            {o for w in words["word"].str.lower() for o in self._first.get(w, ())},
+            key=lambda o: (-len(o), o),
+        )
+        if not hidden and not candidates:
+            return out
+        whole = "|".join(re.escape(o) for o in candidates)
+        pattern = re.compile(
+            (rf"(?<!\w)(?:{whole})(?!\w)|" if whole else "") + _WORD.pattern, re.IGNORECASE
+        )
+
+        def swap(match: re.Match) -> str:
+            text = match.group(0)
+            alias = self._whole.get(text.lower())
+            if alias is not None:
+                return alias
+            return "[name]" if text in hidden else text
+
+        return out.str.replace(pattern, swap, regex=True)
+
+    def series(self, values: pd.Series, keep: Iterable[str] = ()) -> pd.Series:
+        """``values`` scrubbed (each distinct text once); those in ``keep`` stay as they are."""
         codes, uniques = pd.factorize(values)
-        if not self._index:
-            return values.astype(object)
-        cleaned = np.array([self(str(u)) for u in uniques], dtype=object)
+        texts = pd.Series(uniques, dtype=object).astype(str)
+        cleaned = self.clean(texts).where(~texts.isin(list(keep)), texts).to_numpy(dtype=object)
         out = np.full(len(values), np.nan, dtype=object)
         known = codes >= 0
         out[known] = cleaned[codes[known]]
@@ -623,24 +812,44 @@ def _name_codes(maps: Mapping[str, dict[str, str]]) -> dict[str, dict[str, str]]
     }
 
 
-def _scrubber(dataset: Dataset, maps, codes) -> _Scrubber:
-    replacements: dict[str, str] = {}
+_NAMED = (
+    ("accounts", "account", "account_id", "Account"),
+    ("contacts", "contact", "contact_id", "Contact"),
+    ("products", "product", "product_id", "Product"),
+)
+
+
+def _scrubber(dataset: Dataset, key: AnonymizationKey, maps, codes) -> _Scrubber:
+    """The scrubber of this dataset: its whole names → aliases, its name words → [name].
+
+    Name words come from everything the copy replaces: every aliased value (ids, groups,
+    managers, competitors) and the account, contact and product names, less the
+    :data:`STOPWORDS`, the words the kit reads and, for account, group and product names
+    only, their category words (:func:`_category_words`). Words of people's names,
+    competitors and ids are always scrubbed.
+    """
+    whole: dict[str, str] = {}
     for kind in ("group", "manager", "competitor", "account"):
-        replacements.update(maps[kind])
-    for table, kind, id_column, label in (
-        ("accounts", "account", "account_id", "Account"),
-        ("contacts", "contact", "contact_id", "Contact"),
-        ("products", "product", "product_id", "Product"),
-    ):
+        whole.update(maps[kind])
+    loose = key.aliases["kind"].isin(["group"])
+    strict = _name_words(key.aliases.loc[~loose, "original"])
+    company = _name_words(key.aliases.loc[loose, "original"])
+    for table, kind, id_column, label in _NAMED:
         frame = dataset.tables.get(table)
         if frame is None or "name" not in frame:
             continue
         named = frame[frame["name"].notna()]
-        for name, ident in zip(
-            named["name"].astype(str), named[id_column].astype(str), strict=True
-        ):
-            replacements.setdefault(name, f"{label} {codes[kind][ident]}")
-    return _Scrubber(replacements)
+        labels = named[id_column].astype(str).map(codes[kind])
+        for name, code in zip(named["name"].astype(str), labels, strict=True):
+            whole.setdefault(name, f"{label} {code}")
+        words = _name_words(named["name"])
+        if kind == "contact":
+            strict |= words
+        else:
+            company |= words
+    company -= _category_words(dataset)
+    skip = _kit_words() | set(_fold(pd.Series(sorted(STOPWORDS), dtype=object)))
+    return _Scrubber(whole, (strict | company) - skip)
 
 
 def _anonymize_table(
@@ -666,22 +875,22 @@ def _anonymize_table(
             )
         elif action == "text":
             columns[column] = _text(values, rule[1])
-        elif action == "money":
-            columns[column] = _scale(values, key.money_factor)
-        elif action == "quantity":
-            columns[column] = _scale(values, key.quantity_factor)
+        elif action == "scale":
+            columns[column] = _scale(values, key.factors[rule[1]])
         elif action == "price":
             columns[column] = _scale(values, key.money_factor / key.quantity_factor, 2)
         elif action == "headcount":
-            columns[column] = _headcount(values, key.money_factor)
+            columns[column] = _headcount(values, key.factors[rule[1]])
         elif action == "date":
             columns[column] = values - shift
         elif action == "scrub":
             columns[column] = scrub.series(values)
+        elif action == "category":
+            columns[column] = scrub.series(values, keep=MODEL[table].column(column).values)
         elif action == "keep":
             columns[column] = values.copy()
         # anything else is not a column of the model: not copied
-    out = pd.DataFrame(columns, index=frame.index)
+    out = neutralise_formulas(pd.DataFrame(columns, index=frame.index))
     order = [c for c in _ORDER[table] if c in out]
     if order:
         out = out.sort_values(order, kind="stable", na_position="last")
@@ -718,7 +927,7 @@ def anonymize_dataset(dataset: Dataset, *, secret: str) -> Dataset:
     key = anonymization_key(dataset, secret=secret)
     maps = {kind: key.alias_map(kind) for kind in KINDS}
     codes = _name_codes(maps)
-    scrub = _scrubber(dataset, maps, codes)
+    scrub = _scrubber(dataset, key, maps, codes)
     tables = {
         name: _anonymize_table(name, frame, key, maps, codes, scrub)
         for name, frame in dataset.tables.items()

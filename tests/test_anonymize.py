@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 from pathlib import Path
 
@@ -235,9 +236,11 @@ def test_no_original_name_id_or_note_is_in_the_written_files(pair):
     assert SECRET.encode() not in blob
     for factor in (key.money_factor, key.quantity_factor):
         assert repr(factor).encode() not in blob
-    assert sorted(p.name for p in out.iterdir()) == sorted(
+    # scenario.csv (the planted truth, by account id) is not copied; the kit's own hidden
+    # marker file (what wrote the folder) may be there, and was searched above with the rest
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
         ["kam.yaml", *(f"{t}.csv" for t in original.tables)]
-    )  # scenario.csv (the planted truth, by account id) is not copied
+    )
 
 
 def test_aliases_are_keyed_hashes_of_kind_and_value(sample_pair):
@@ -476,3 +479,176 @@ def test_cli_refuses_folders_it_must_not_overwrite(make_dataset, tmp_path, capsy
     assert main(["anonymize", str(real), "--out", str(inside), "--secret", SECRET]) == 2
     assert "folder of the original data" in capsys.readouterr().err
     assert not inside.exists()
+
+
+# ------------------------------------------------------------------ leaks through kept text
+
+LEAKY_ACCOUNTS = """\
+account_id,name,country,region,industry,segment,account_manager,group,headcount,annual_sales
+A1,Müller Präzisionstechnik GmbH,DE,"Tel +49 (0)89 123-4567",Automotive,\
+"=HYPERLINK(""http://evil.example/x"",""click"")",Ivo Novák,Zentrix Holding AG,1234,25000000
+A2,Beta AG,CH,South,Automotive,OEM,Ivo Novák,,40,8000000
+A3,Quality Foods Ltd,FR,Präzisionstechnik area,Packaging,OEM,Sabine Roth,,10,2000000
+"""
+
+LEAKY_PRODUCTS = """\
+product_id,name,product_group,unit,list_price
+P1,Hot Zentrolix-300,Hot melt,kg,5.50
+P2,Hot Flex-310,"<script>alert(1)</script>Hot melt",kg,4.00
+"""
+
+LEAKY_CONTACTS = """\
+contact_id,account_id,name,job_title,role
+C1,A1,Lena Hoffmann,Buyer (l.hoffmann@mueller-praezision.de),buyer
+C2,A1,Otto Weiß,Assistant to Hoffmann,user
+C3,A2,Kai Brandt,see www.beta-ag.example/team,user
+"""
+
+LEAKY_INTERACTIONS = """\
+interaction_id,account_id,date,type,outcome,reason,note
+I1,A1,2025-03-01,call,"lost, Mueller went to Zentrolix","price: asked 12.345,67 EUR",x
+I2,A1,2025-03-02,visit,credit note R-2024-00017,Ivo knows them,
+I3,A2,2025-03-03,visit,account lost,quality,
+I4,A3,2025-03-04,call,<img src=x onerror=alert(1)>done,Weiss said javascript:alert(1),
+"""
+
+#: Every piece of original text that must not survive, as the test folds it.
+LEAKS = [
+    "müller", "mueller", "präzisionstechnik", "praezision", "hoffmann", "ivo", "novák",
+    "zentrix", "zentrolix", "weiß", "weiss", "123-4567", "4567", "(0)89",
+    "l.hoffmann@", "beta-ag.example", "evil.example", "12.345,67", "345,67",
+    "R-2024-00017", "00017", "1234", "<script", "<img", "onerror", "javascript:",
+]  # fmt: skip
+
+
+def _fold_for_search(text: str) -> str:
+    """Case and accents folded, the way a reader would search for a name."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+@pytest.fixture
+def leaky(make_dataset):
+    tx = TRANSACTIONS.replace("P2", "P1")
+    return make_dataset(
+        {
+            "transactions.csv": tx,
+            "accounts.csv": LEAKY_ACCOUNTS,
+            "products.csv": LEAKY_PRODUCTS,
+            "contacts.csv": LEAKY_CONTACTS,
+            "interactions.csv": LEAKY_INTERACTIONS,
+        }
+    )
+
+
+def test_no_name_contact_or_number_in_kept_text_survives(leaky, tmp_path):
+    out = write_anonymized(leaky, tmp_path / "copy", secret=SECRET)
+    blob = _fold_for_search(_blob(out).decode("utf-8"))
+    leaked = [leak for leak in LEAKS if _fold_for_search(leak) in blob]
+    assert not leaked
+    copy = kamlib.load_dataset(out)
+    contacts = copy.get("contacts").set_index("role")
+    assert contacts.loc["buyer", "job_title"] == "Buyer ([email])"
+    assert sorted(contacts.loc["user", "job_title"]) == ["Assistant to [name]", "see [url]"]
+    accounts = copy.get("accounts")
+    assert "Tel [phone]" in set(accounts["region"])
+    assert "[name] area" in set(accounts["region"])  # a partial account name
+    reasons = set(copy.get("interactions")["reason"])
+    assert {"price: asked [number] EUR", "[name] knows them", "quality"} <= reasons
+    outcomes = set(copy.get("interactions")["outcome"])
+    assert "credit note R-[number]-[number]" in outcomes
+    assert "lost, [name] went to [name]" in outcomes  # spelling variant; a product's word
+
+
+def test_kept_text_stays_readable_where_it_names_nobody(leaky):
+    dataset = kamlib.load_dataset(leaky)
+    copy = anonymize_dataset(dataset, secret=SECRET)
+    accounts = copy.get("accounts")
+    # "Automotive" is in an account's name but is the industry of another account too;
+    # "quality" is in an account's name but is a loss reason the kit reads
+    assert sorted(accounts["industry"]) == ["Automotive", "Automotive", "Packaging"]
+    assert "quality" in set(copy.get("interactions")["reason"])
+    assert "account lost" in set(copy.get("interactions")["outcome"])
+    # "Hot" is in the product names and is the product family
+    assert set(copy.get("products")["product_group"]) == {"Hot melt", "alert(1)Hot melt"}
+    assert set(copy.get("contacts")["role"]) == {"buyer", "user"}
+
+
+def test_formulas_and_markup_in_kept_text_are_neutralised(leaky, tmp_path):
+    import csv
+    import io
+
+    copy = anonymize_dataset(kamlib.load_dataset(leaky), secret=SECRET)
+    segments = set(copy.get("accounts")["segment"])
+    assert '\'=HYPERLINK("[url]","click")' in segments
+    outcomes = set(copy.get("interactions")["outcome"])
+    assert "done" in outcomes  # the <img onerror> tag is removed, the text kept
+    assert "[name] said [url]alert(1)" in set(copy.get("interactions")["reason"])
+    out = write_anonymized(leaky, tmp_path / "copy", secret=SECRET)
+    for path in out.glob("*.csv"):
+        for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8"))):
+            for cell in row:
+                if cell.startswith(("=", "+", "-", "@", "\t", "\r")):
+                    float(cell)  # only a negative number may start like a formula
+        text = path.read_text(encoding="utf-8")
+        assert "<" not in text and ">" not in text, path.name
+
+
+def test_a_category_value_outside_the_model_is_scrubbed(leaky):
+    dataset = kamlib.load_dataset(leaky)
+    contacts = dataset.tables["contacts"].copy()
+    contacts.loc[contacts["contact_id"] == "C3", "role"] = "Hoffmann's deputy"
+    tables = dict(dataset.tables, contacts=contacts)
+    odd = kamlib.Dataset(name="odd", source=dataset.source, tables=tables)
+    roles = set(anonymize_dataset(odd, secret=SECRET).get("contacts")["role"])
+    assert roles == {"buyer", "user", "[name]'s deputy"}
+
+
+def test_each_public_figure_has_its_own_factor(leaky, tmp_path):
+    dataset = kamlib.load_dataset(leaky)
+    separated = math.log2(1.1) - 1e-12
+    for secret in (SECRET, OTHER, "a-third-secret-here", "and-a-fourth-secret"):
+        key = anonymization_key(dataset, secret=secret)
+        assert set(key.factors) == set(anonymize.FACTOR_GROUPS)
+        values = list(key.factors.values())
+        for i, a in enumerate(values):
+            assert 0.5 <= a <= 1 / 1.1 or 1.1 <= a <= 2
+            for b in values[i + 1 :]:
+                assert abs(math.log2(a / b)) >= separated, (secret, key.factors)
+    key = anonymization_key(dataset, secret=SECRET)
+    assert key.factors["money"] == key.money_factor
+    assert key.factors["quantity"] == key.quantity_factor
+    out = write_anonymized(leaky, tmp_path / "copy", secret=SECRET)
+    was = dataset.get("accounts").set_index("account_id")
+    now = kamlib.load_dataset(out).get("accounts").set_index("account_id")
+    now = now.loc[was.index.map(key.alias_map("account"))]
+    np.testing.assert_allclose(
+        now["annual_sales"], was["annual_sales"] * key.factors["annual_sales"], rtol=0, atol=0.005
+    )
+    assert now["headcount"].tolist() == [
+        round(h * key.factors["headcount"]) for h in was["headcount"]
+    ]
+    assert key.factors["annual_sales"] != key.money_factor
+    assert key.factors["headcount"] not in (key.money_factor, key.factors["annual_sales"])
+    blob = _blob(out)
+    for factor in key.factors.values():
+        assert repr(factor).encode() not in blob
+
+
+def test_invoices_keep_matching_their_lines(sample_pair):
+    original, copy, key, _ = sample_pair
+    lines = copy.transactions.groupby("invoice_id")["amount"].sum()
+    invoices = copy.get("invoices").set_index("invoice_id")["amount"]
+    was_lines = original.transactions.groupby("invoice_id")["amount"].sum()
+    was = original.get("invoices").set_index("invoice_id")["amount"]
+    both = was.index.intersection(was_lines.index)
+    gap_was = (was.loc[both] - was_lines.loc[both]).abs()
+    aliases = both.map(key.alias_map("invoice"))
+    gap_now = (invoices.loc[aliases] - lines.loc[aliases]).abs().to_numpy()
+    lines_per_invoice = original.transactions.groupby("invoice_id").size().loc[both].to_numpy()
+    # the same reconciliation, give or take half a cent per rounded line
+    assert (
+        gap_now <= gap_was.to_numpy() * key.money_factor + 0.005 * (lines_per_invoice + 1)
+    ).all()
