@@ -64,6 +64,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         seed=args.seed,
         end=args.end,
         fmt=args.format,
+        replace=args.replace,
     )
     print(
         f"Wrote the sample company ({args.accounts} accounts, {args.years} years, seed {args.seed}) to {out}"
@@ -157,9 +158,17 @@ def _cmd_dossiers(args: argparse.Namespace) -> int:
         return 2
     finally:
         signal.signal(signal.SIGTERM, previous)
-    print(
-        f"{batch.count} {noun} written to {batch.folder} in {batch.seconds:.1f} s (open index.html)"
-    )
+    if args.customer_facing:
+        print(
+            f"{batch.count} {noun} written to {batch.folder} in {batch.seconds:.1f} s, one "
+            "folder per customer: send each customer only its own folder. Internal overview "
+            f"(not for customers): {batch.index}"
+        )
+    else:
+        print(
+            f"{batch.count} {noun} written to {batch.folder} in {batch.seconds:.1f} s "
+            "(open index.html)"
+        )
     return 0
 
 
@@ -227,8 +236,24 @@ def _cmd_lab(args: argparse.Namespace) -> int:
     return subprocess.call(command.args, cwd=command.cwd, env=command.env)
 
 
+_EXIT_CODES = """\
+exit codes:
+  0  done
+  1  problems in the data (kam check lists them) or a notebook that failed
+  2  usage: bad options or -p parameters, unknown account ids, an --out that is a
+     file, cannot be written or holds a folder the kit did not write
+
+The kit replaces or deletes only folders it wrote itself (they hold its marker file
+.kam-written); nothing else in an output folder is touched."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kam", description="Key Account Management kit.")
+    parser = argparse.ArgumentParser(
+        prog="kam",
+        description="Key Account Management kit.",
+        epilog=_EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     check = sub.add_parser("check", help="validate a dataset and summarise it")
@@ -236,7 +261,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_cmd_check)
 
     sample = sub.add_parser("sample", help="generate a sample company")
-    sample.add_argument("--out", required=True, help="folder to write (created)")
+    sample.add_argument(
+        "--out",
+        required=True,
+        help="folder to write: new, empty, or a sample written earlier (with --replace); "
+        "a folder the kit did not write, such as a real dataset, is never replaced",
+    )
+    sample.add_argument(
+        "--replace", action="store_true", help="replace a sample written earlier into --out"
+    )
     sample.add_argument("--accounts", type=int, default=300)
     sample.add_argument("--years", type=int, default=3)
     sample.add_argument("--seed", type=int, default=7)
@@ -263,9 +296,13 @@ def build_parser() -> argparse.ArgumentParser:
         "dossiers",
         help="write one HTML dossier per account, and an index",
         description="Write one self-contained HTML page per account (charts embedded, print-friendly) "
-        "and an index.html linking them into <out>/<as-of date>/ (customer reports into "
-        "<out>/<as-of date>-customer/). The folder appears only when complete and replaces an "
-        "earlier batch for the same date; batches for other dates are kept.",
+        "and an index.html linking them into <out>/<as-of date>/. Customer reports "
+        "(--customer-facing) go into <out>/<as-of date>-customer/, one folder per customer "
+        "(K10127/K10127.html) holding nothing about anyone else, to be sent as it is; the "
+        "overview internal-index.html beside them lists every customer and is not for "
+        "customers. The folder appears only when complete and replaces an earlier batch for "
+        "the same date (only one written by kam dossiers, marked by its .kam-written file); "
+        "batches for other dates and anything else in <out> are kept.",
     )
     dossiers.add_argument("--data", default="sample", help="dataset (default: the bundled sample)")
     dossiers.add_argument(
@@ -287,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--customer-facing",
         action="store_true",
         help="write the customer's consumption report instead: nothing internal (no margin, "
-        "contacts, competitors, signals or classes)",
+        "contacts, competitors, signals or classes), one folder per customer",
     )
     dossiers.add_argument(
         "--workers", type=_positive, default=2, help="processes drawing the pages (default 2)"
@@ -354,6 +391,27 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `kam check … | head`: the reader left, nothing is wrong
         sys.stderr.close()
         return 0
+    except OSError as exc:  # a folder that cannot be written, a name too long, a full disk
+        print(f"kam {args.command}: {_os_error_text(exc)}", file=sys.stderr)
+        return 2
+
+
+def _os_error_text(exc: OSError) -> str:
+    """What failed, on which path, and what to do."""
+    import errno
+
+    where = exc.filename if exc.filename is not None else "a file"
+    reason = exc.strerror or str(exc)
+    advice = {
+        errno.EACCES: "no permission: give a folder you may write in (--out), or ask for it",
+        errno.EPERM: "no permission: give a folder you may write in (--out), or ask for it",
+        errno.ENOTDIR: "a part of the path is a file, not a folder: give another --out",
+        errno.EEXIST: "it is in the way: give another --out",
+        errno.ENAMETOOLONG: "the name is too long for the file system: give a shorter --out",
+        errno.ENOSPC: "the disk is full: free some space and run again",
+        errno.EROFS: "the file system is read-only: give another --out",
+    }.get(exc.errno, "check the path and run again")
+    return f"{where}: {reason}; {advice}"
 
 
 if __name__ == "__main__":  # pragma: no cover

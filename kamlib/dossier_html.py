@@ -19,6 +19,15 @@ goes into a folder named after its ``as_of`` date (``<out>/2026-09-28/``; custom
 reports into ``<out>/2026-09-28-customer/``, never mixed with internal pages), written
 hidden and renamed into place when complete; a later batch for the same date replaces
 it. The name comes from the data, not the clock, so the same data give the same folder.
+In a customer batch each customer's page is in a folder of its own
+(``<out>/2026-09-28-customer/K10127/K10127.html``): that folder holds nothing about any
+other customer and can be sent as it is; the overview of the batch
+(``internal-index.html``) is beside those folders, for the sender only.
+
+A batch folder holds the kit's marker ``.kam-written`` (``kamlib._files``): only a folder
+carrying it is replaced by a later batch, and only a killed batch's hidden folder
+carrying it (its process gone) is removed; links and anything else are left alone.
+The worker processes end when the batch's process ends, even when it is killed.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import base64
 import collections
 import datetime as dt
 import functools
+import hashlib
 import io
 import itertools
 import multiprocessing
@@ -47,6 +57,15 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
 
+from kamlib._child import die_with_parent
+from kamlib._files import (
+    check_out_folder,
+    new_run_id,
+    remove_kit_folder,
+    remove_stale,
+    write_marker,
+    written_by_kit,
+)
 from kamlib.account_types import key_account_types
 from kamlib.dataset import Dataset, load_dataset
 from kamlib.dates import resolve_as_of
@@ -58,7 +77,6 @@ from kamlib.dossier import (
 )
 from kamlib.export import _umask
 from kamlib.paths import resolve_output
-from kamlib.report import _remove_stale
 
 __all__ = [
     "DOSSIER_SECTIONS",
@@ -99,8 +117,13 @@ _DPI = 90
 _NONE = "—"
 _BLUE, _GREEN, _SHADE = "#2e86c1", "#1e7b34", "#eef2f6"
 _RATINGS = ("green", "amber", "red")
-#: in the head of every index.html a batch writes: a folder holding it may be replaced
+#: in the head of every index.html a batch writes
 _GENERATOR = "kamlib kam dossiers"
+_WRITTEN_BY = "kam dossiers"
+#: the overview of a customer batch, beside (never inside) the customers' folders
+_INTERNAL_INDEX = "internal-index.html"
+#: longest part of an account id kept in a file name (a file name may have 255 bytes)
+_STEM_CHARS = 40
 #: a batch uses worker processes only with at least this many pages per worker;
 #: for fewer, starting the workers costs more than they save
 _PAGES_PER_WORKER = 6
@@ -113,9 +136,11 @@ class DossierBatch:
     Attributes
     ----------
     folder : pathlib.Path
-        The folder named after ``as_of`` holding the pages and ``index.html``.
+        The folder named after ``as_of`` holding the pages and the index.
     files : tuple of pathlib.Path
-        Every file written: one page per account, in the order given, then ``index.html``.
+        Every file written: one page per account, in the order given, then the index
+        (``index.html``; for customer reports ``internal-index.html``, beside the
+        customers' folders).
     seconds : float
         Wall-clock time of the whole batch.
     count : int
@@ -130,7 +155,7 @@ class DossierBatch:
     @property
     def index(self) -> Path:
         """The index page linking every page of the batch."""
-        return self.folder / "index.html"
+        return self.files[-1]
 
 
 # --- formatting (every value becomes text here; the template escapes it) ---------------------
@@ -737,6 +762,7 @@ _INDEX = """\
 <header>
 <h1>{{ title }}</h1>
 <p class="meta">{{ count }} page{{ "s" if count != 1 }} · as of {{ as_of }} · {{ dataset }}</p>
+{% if internal_note %}<p><b>{{ internal_note }}</b></p>{% endif %}
 </header>
 <table>
 <thead><tr>{% for h in head %}<th{% if loop.index == 5 %} class="num"{% endif %}>{{ h }}</th>{% endfor %}</tr></thead>
@@ -757,7 +783,15 @@ def _render_index(rows: list[dict], *, customer_facing: bool, as_of, dataset: st
         .from_string(_INDEX)
         .render(
             generator=_GENERATOR,
-            title="Consumption reports" if customer_facing else "Account dossiers",
+            title="Consumption reports: internal overview"
+            if customer_facing
+            else "Account dossiers",
+            internal_note=(
+                "Internal, not for customers: send each customer only its own folder, "
+                "never this overview."
+                if customer_facing
+                else ""
+            ),
             count=len(rows),
             as_of=_long_date(as_of),
             dataset=dataset,
@@ -771,11 +805,20 @@ def _render_index(rows: list[dict], *, customer_facing: bool, as_of, dataset: st
 
 
 def _file_names(ids: list[str]) -> list[str]:
-    """A safe, distinct file name per account id (``index`` is the index's)."""
-    taken = {"index"}
+    """A safe, distinct file name per account id (``index`` is the index's).
+
+    An id that is a safe name keeps it (``K10127.html``); in any other id characters
+    other than letters, digits, ``-``, ``_`` and ``.`` become ``_``, and an id longer
+    than 40 characters is cut, with a short hash of the whole id appended so that cut
+    ids stay apart (``AAAA…AAA-3f2a9c1e.html``).
+    """
+    taken = {"index", Path(_INTERNAL_INDEX).stem}
     names = []
     for account in ids:
         stem = re.sub(r"[^\w\-.]+", "_", account).strip("._") or "account"
+        if len(stem) > _STEM_CHARS:
+            digest = hashlib.sha256(account.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+            stem = f"{stem[:_STEM_CHARS].rstrip('._-')}-{digest}"
         candidate, n = stem, 1
         while candidate.lower() in taken:  # distinct on case-insensitive disks too
             n += 1
@@ -791,9 +834,11 @@ def _write_page(item: Dossier | CustomerReport, path: str) -> None:
     Path(path).write_text(text, encoding="utf-8")
 
 
-def _ignore_interrupt() -> None:
-    """Workers leave Ctrl-C to the main process, which stops them and cleans up."""
+def _init_worker(parent: int) -> None:
+    """Workers leave Ctrl-C to the main process, which stops them and cleans up, and end
+    when it ends, even when it is killed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
 
 
 def dossier_accounts(
@@ -874,10 +919,14 @@ def write_dossiers(
         ``<out>/<as_of>/`` (``<out>/<as_of>-customer/`` when ``customer_facing``), which
         appears only when complete and replaces an earlier batch for the same date;
         batches for other dates are not touched. A folder of that name that no batch
-        wrote (no index.html of ours) is never replaced: ValueError.
+        wrote (without the kit's marker ``.kam-written``), or a link, is never
+        replaced: ValueError. So is an ``out`` that is a file or cannot be written.
     customer_facing : bool, default False
         Write each account's consumption report (nothing internal) instead of its
-        dossier, in a folder of its own; the index then lists only id and name.
+        dossier, each in a folder of its own named like its page
+        (``<as_of>-customer/K10127/K10127.html``), which holds nothing about other
+        customers; the overview ``internal-index.html`` (id and name of every customer,
+        the dataset's name) is beside those folders and is not for customers.
     types : pandas.DataFrame, optional
         ``account_id`` and ``type``; by default the types of the key accounts from the
         identification pipeline.
@@ -914,62 +963,66 @@ def write_dossiers(
     names = _file_names(ids)
 
     root = resolve_output(out)
+    check_out_folder(root)
     final = root / (f"{as_of:%Y-%m-%d}" + ("-customer" if customer_facing else ""))
-    if final.exists() and not _written_by_us(final):
+    if final.is_symlink() or (final.exists() and not written_by_kit(final, written_by=_WRITTEN_BY)):
         raise ValueError(
-            f"{final} exists and was not written by `kam dossiers` (it has no index.html of "
-            "ours), so it is left alone; give another --out"
+            f"{final} exists and was not written by `kam dossiers` (it is a link, or has no "
+            ".kam-written marker of the kit), so it is left alone; give another --out"
         )
+    # a customer's page goes into a folder of its own, named like the page
+    pages = [f"{Path(n).stem}/{n}" for n in names] if customer_facing else names
+    index_name = _INTERNAL_INDEX if customer_facing else "index.html"
     root.mkdir(parents=True, exist_ok=True)
-    _remove_stale(root)
+    remove_stale(root, written_by=_WRITTEN_BY)
     tmp = Path(tempfile.mkdtemp(prefix=f".incomplete-{final.name}-", dir=root))
     try:
+        run_id = new_run_id()  # a killed batch's folder is removed by a later one
+        write_marker(tmp, written_by=_WRITTEN_BY, run_id=run_id, running=True)
         tmp.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; colleagues need to read
-        (tmp / "pid").write_text(str(os.getpid()))  # a killed batch's folder is removed later
         rows = []
 
         def jobs():
-            for dossier, name in zip(dossiers, names, strict=True):
-                rows.append(_index_row(dossier, name, customer_facing))
+            for dossier, page in zip(dossiers, pages, strict=True):
+                rows.append(_index_row(dossier, page, customer_facing))
                 item = consumption_report(dossier) if customer_facing else dossier
-                yield item, str(tmp / name)
+                if customer_facing:
+                    (tmp / page).parent.mkdir(mode=0o777 & ~_umask())
+                yield item, str(tmp / page)
 
         _run(jobs(), len(ids), workers, progress)
-        (tmp / "index.html").write_text(
+        (tmp / index_name).write_text(
             _render_index(rows, customer_facing=customer_facing, as_of=as_of, dataset=ds.name),
             encoding="utf-8",
         )
-        (tmp / "pid").unlink()
+        write_marker(tmp, written_by=_WRITTEN_BY, run_id=run_id)  # complete: no pid
         _move_into_place(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    files = (*(final / n for n in names), final / "index.html")
+    files = (*(final / n for n in pages), final / index_name)
     return DossierBatch(final, files, time.perf_counter() - t0, len(ids))
 
 
-def _written_by_us(folder: Path) -> bool:
-    index = folder / "index.html"
-    try:
-        return index.is_file() and _GENERATOR in index.read_text(encoding="utf-8")[:2000]
-    except (OSError, UnicodeDecodeError):
-        return False
-
-
 def _move_into_place(new: Path, target: Path) -> None:
-    """Rename the complete folder ``new`` to ``target``, replacing an earlier batch there."""
+    """Rename the complete folder ``new`` to ``target``, replacing an earlier batch there.
+
+    The earlier batch is first moved aside into a hidden folder marked as this process's
+    (a later batch removes it if this one is killed before it deletes it).
+    """
     if not target.exists():
         os.replace(new, target)
         return
-    old = target.with_name(f".replaced-{target.name}-{os.getpid()}")
-    shutil.rmtree(old, ignore_errors=True)
-    os.replace(target, old)
+    old = Path(tempfile.mkdtemp(prefix=f".incomplete-replaced-{target.name}-", dir=new.parent))
+    write_marker(old, written_by=_WRITTEN_BY, running=True)
+    os.replace(target, old)  # onto the empty folder: the earlier batch, with its marker
+    write_marker(old, written_by=_WRITTEN_BY, running=True)
     try:
         os.replace(new, target)
     except BaseException:
         os.replace(old, target)  # put the earlier batch back
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    remove_kit_folder(old, written_by=_WRITTEN_BY)
 
 
 def _index_row(dossier: Dossier, file_name: str, customer_facing: bool) -> dict:
@@ -1008,7 +1061,8 @@ def _run(jobs, total: int, workers: int, progress) -> None:
     pool = ProcessPoolExecutor(
         max_workers=n_workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=_ignore_interrupt,
+        initializer=_init_worker,
+        initargs=(os.getpid(),),
     )
     pending: collections.deque = collections.deque()
     try:

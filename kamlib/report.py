@@ -14,8 +14,13 @@ A run goes into ``<out>/<timestamp>/``, written in a hidden temporary folder
   start, end, status and duration per notebook.
 
 Notebooks run in separate processes (papermill), several at a time, each with
-a time limit. Earlier runs are never touched, except that ``keep`` prunes the
-oldest complete runs.
+a time limit; each through a small wrapper (:mod:`kamlib._child`) that ends papermill
+and its kernel when the run ends, is stopped, or is killed. Earlier runs are never
+touched, except that ``keep`` prunes the oldest complete runs. Each run folder holds
+the kit's marker ``.kam-written`` with the run's id (also in ``run.json``); only
+folders carrying it are pruned, and only the temporary folders of killed runs that
+carry it (with the pid and start time of their process, now gone) are removed. Links
+and everything else in the output folder are left alone.
 """
 
 from __future__ import annotations
@@ -41,6 +46,14 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from kamlib._files import (
+    check_out_folder,
+    new_run_id,
+    read_marker,
+    remove_kit_folder,
+    remove_stale,
+    write_marker,
+)
 from kamlib.dataset import load_dataset
 from kamlib.paths import project_root, resolve_output
 from kamlib.validation import closest
@@ -60,6 +73,16 @@ HIDDEN_TAGS = ("exercise", "report-hide", "injected-parameters", "parameters")
 _PACKAGES = ("kamlib", "pandas", "numpy", "matplotlib", "seaborn", "papermill", "nbconvert")
 _TEMPLATES = Path(__file__).parent / "templates"
 _STAMP = "%Y-%m-%dT%H-%M-%S"
+_WRITTEN_BY = "kam report"
+#: Parameters the runner sets for every notebook: never from -p or a config.
+RUNNER_PARAMETERS = {
+    "data": "give the dataset with --data (or data: in the config), so that it is checked "
+    "and recorded in run.json",
+    "exports": "the runner writes the exports into the run's own folder",
+    "interactive": "reports are drawn without the sliders",
+}
+#: Parameters declared as text that must hold a date (YYYY-MM-DD) or be empty.
+_DATE_PARAMETERS = ("as_of",)
 
 
 @dataclass
@@ -229,12 +252,71 @@ def notebook_parameters(path: Path) -> dict:
     return pm.inspect_notebook(str(path))
 
 
+def _runner_owned(parameters: dict, per_notebook: dict) -> list[str]:
+    given = [*parameters, *(name for params in per_notebook.values() for name in params)]
+    return [
+        f"{name!r} is set by the runner, not by -p or a config: {RUNNER_PARAMETERS[name]}"
+        for name in dict.fromkeys(given)
+        if name in RUNNER_PARAMETERS
+    ]
+
+
+def _type_problem(name: str, value, info: dict) -> str:
+    """Why ``value`` does not fit the parameter declared as ``info`` ("" if it fits)."""
+    kind = info.get("inferred_type_name", "None")
+    if name in _DATE_PARAMETERS and kind == "str":
+        if value in ("", None):
+            return ""
+        try:
+            dt.date.fromisoformat(str(value))
+            return ""
+        except ValueError:
+            return "a date YYYY-MM-DD (or empty for the last transaction date)"
+    fits = {
+        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "bool": lambda v: isinstance(v, bool),
+        "str": lambda v: isinstance(v, str | int | float) and not isinstance(v, bool),
+        "dict": lambda v: isinstance(v, dict),
+        "list": lambda v: isinstance(v, list),
+    }.get(kind)
+    if fits is None or fits(value):
+        return ""
+    return {
+        "int": "a whole number (int)",
+        "float": "a number (float)",
+        "bool": "true or false (bool)",
+        "str": "a text (str)",
+        "dict": "a mapping (dict), e.g. '{x: 0.5, y: 1.0}'",
+        "list": "a list, e.g. '[a, b]'",
+    }[kind]
+
+
+def _check_types(jobs: list[tuple[Path, dict]], given_by: dict[Path, dict], declared_by) -> None:
+    problems = []
+    for nb, params in jobs:
+        for name in given_by[nb]:
+            if name not in params:
+                continue
+            info = declared_by[nb][name]
+            expected = _type_problem(name, params[name], info)
+            if expected:
+                problems.append(
+                    f"{nb.stem}: parameter {name!r} expects {expected} (its default is "
+                    f"{info.get('default')}), got {params[name]!r}"
+                )
+    if problems:
+        raise ValueError("; ".join(dict.fromkeys(problems)))
+
+
 def _check_parameters(
     notebooks: list[Path], parameters: dict, per_notebook: dict, declared_by: dict[Path, dict]
 ) -> None:
-    problems = []
+    problems = _runner_owned(parameters, per_notebook)
     every = {name for declared in declared_by.values() for name in declared}
     for name in parameters:
+        if name in RUNNER_PARAMETERS:
+            continue
         if name not in every:
             listing = "; ".join(
                 f"{nb.stem}: {', '.join(d) or 'none'}" for nb, d in declared_by.items()
@@ -249,7 +331,7 @@ def _check_parameters(
             )
             continue
         for name in params:
-            if name not in declared_by[nb]:
+            if name not in declared_by[nb] and name not in RUNNER_PARAMETERS:
                 problems.append(
                     f"{nb.name} has no parameter {name!r}; its parameters are: {', '.join(declared_by[nb])}"
                 )
@@ -336,9 +418,15 @@ class _Children:
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
+    """Stop a notebook: its wrapper ends papermill and the kernel; then its group is killed."""
+    try:
+        proc.terminate()
+        proc.wait(timeout=5)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        pass
     try:
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:  # already gone
+    except (ProcessLookupError, PermissionError):  # already gone
         pass
 
 
@@ -356,6 +444,7 @@ def _execute(
     params_file = folder / "executed" / f"{nb_path.stem}.parameters.yaml"
     params_file.write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
     args = [
+        sys.executable, "-m", "kamlib._child", str(os.getpid()), "--",
         sys.executable, "-m", "papermill", str(nb_path), str(executed),
         "-f", str(params_file), "-k", "python3", "--no-progress-bar", "--cwd", str(nb_path.parent),
     ]  # fmt: skip
@@ -503,14 +592,33 @@ def _config_id(
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+def _run_id(folder: Path) -> str:
+    """The run id in ``run.json`` of ``folder`` ("" if none, or not a regular file)."""
+    path = folder / "run.json"
+    try:
+        if path.is_symlink() or not path.is_file():
+            return ""
+        return str(json.loads(path.read_text(encoding="utf-8")).get("run_id", ""))
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
 def _complete_runs(root: Path) -> list[Path]:
+    """The complete runs in ``root`` that the kit wrote: a timestamp name, a real folder
+    whose marker carries the run id of its ``run.json``. Anything else is not a run."""
     runs = []
     for path in root.iterdir() if root.is_dir() else []:
-        if path.is_dir() and (path / "run.json").is_file():
-            try:
-                dt.datetime.strptime(path.name[:19], _STAMP)
-            except ValueError:
-                continue
+        try:
+            dt.datetime.strptime(path.name[:19], _STAMP)
+        except ValueError:
+            continue
+        marker = read_marker(path)  # None for a link or a folder without the marker
+        if (
+            marker is not None
+            and marker.get("written_by") == _WRITTEN_BY
+            and marker.get("run_id")
+            and marker.get("run_id") == _run_id(path)
+        ):
             runs.append(path)
     return sorted(runs)
 
@@ -528,17 +636,6 @@ def _previous_run(root: Path, config_id: str) -> Path | None:
     return None
 
 
-def _remove_stale(root: Path) -> None:
-    """Remove temporary folders of runs that were killed (their process is gone)."""
-    for path in root.glob(".incomplete-*"):
-        pid_file = path / "pid"
-        try:
-            pid = int(pid_file.read_text())
-            os.kill(pid, 0)
-        except (OSError, ValueError):
-            shutil.rmtree(path, ignore_errors=True)
-
-
 def run_reports(
     notebooks: list[str | os.PathLike[str]] | None = None,
     *,
@@ -553,10 +650,13 @@ def run_reports(
 ) -> ReportRun:
     """Run ``notebooks`` on ``data`` and render them into a new dated folder.
 
-    The dataset is validated first: a bad one raises :class:`DatasetError` before any
-    notebook starts. A parameter that no notebook of the run declares (or, given per
-    notebook, that notebook does not declare) raises ``ValueError`` listing the ones
-    they have. A notebook that fails, runs over ``timeout`` seconds or draws fewer
+    The output folder and the dataset are checked first: a bad dataset raises
+    :class:`DatasetError`, an ``out`` that is a file or cannot be written ValueError,
+    before any notebook starts. A parameter that no notebook of the run declares (or,
+    given per notebook, that notebook does not declare), one the runner sets (``data``,
+    ``exports``, ``interactive``: see :data:`RUNNER_PARAMETERS`) or a value of the wrong
+    type for the notebook's declaration raises ``ValueError`` naming the parameter,
+    the notebook, the type expected and the value. A notebook that fails, runs over ``timeout`` seconds or draws fewer
     figures than its ``kam.min_figures`` metadata says is kept, with its error visible,
     and marked failed; the others still run.
 
@@ -567,35 +667,38 @@ def run_reports(
         and the changes since the previous run of the same configuration.
     """
     t_run = time.perf_counter()
+    root = resolve_output(out)
+    check_out_folder(root)
     dataset = load_dataset(data)
     paths = [_resolve_notebook(n) for n in (notebooks or default_notebooks())]
     parameters = dict(parameters or {})
     per_notebook = dict(per_notebook or {})
     declared_by = {nb: notebook_parameters(nb) for nb in paths}
     _check_parameters(paths, parameters, per_notebook, declared_by)
-    root = resolve_output(out)
+    given_by = {nb: {**parameters, **per_notebook.get(nb.stem, {})} for nb in paths}
+    _check_types([(nb, given_by[nb]) for nb in paths], given_by, declared_by)
     root.mkdir(parents=True, exist_ok=True)
-    _remove_stale(root)
+    remove_stale(root, written_by=_WRITTEN_BY)
     started = dt.datetime.now().astimezone()
     stamp = started.strftime(_STAMP)
+    run_id = new_run_id()
     tmp = Path(tempfile.mkdtemp(prefix=f".incomplete-{stamp}-", dir=root))
-    tmp.chmod(0o755)
-    (tmp / "pid").write_text(str(os.getpid()))
-    (tmp / "executed").mkdir()
-    (tmp / "exports").mkdir()
     config_id = _config_id(str(dataset.source), paths, parameters, per_notebook, config_source)
     run = ReportRun(folder=root / stamp, dataset=str(dataset.source), parameters=parameters)
     children = _Children()
     try:
+        write_marker(tmp, written_by=_WRITTEN_BY, run_id=run_id, running=True)
+        tmp.chmod(0o755)
+        (tmp / "executed").mkdir()
+        (tmp / "exports").mkdir()
         jobs = []
         for nb in paths:
-            given = {**parameters, **per_notebook.get(nb.stem, {})}
             # reports leave the sliders out, so a headless run does not build them
             params = {
                 "data": str(dataset.source),
                 "exports": str(tmp / "exports"),
                 "interactive": False,
-                **given,
+                **_as_declared(given_by[nb], declared_by[nb]),
             }
             jobs.append((nb, {k: v for k, v in params.items() if k in declared_by[nb]}))
         # no `with`: on an interruption it would wait for every notebook to run to its end;
@@ -620,6 +723,7 @@ def run_reports(
         )
         run.seconds = time.perf_counter() - t_run
         meta = {
+            "run_id": run_id,
             "config_id": config_id,
             "config": config_source,
             "started": started.isoformat(timespec="seconds"),
@@ -638,7 +742,7 @@ def run_reports(
         (tmp / "run.json").write_text(
             json.dumps(meta, indent=2, ensure_ascii=False), encoding="utf-8"
         )
-        (tmp / "pid").unlink()
+        write_marker(tmp, written_by=_WRITTEN_BY, run_id=run_id)  # complete: no pid
         final = run.folder
         suffix = 1
         while final.exists():  # two runs in the same second
@@ -653,5 +757,17 @@ def run_reports(
     if keep is not None:
         for old in _complete_runs(root)[:-keep]:
             if old != run.folder:
-                shutil.rmtree(old, ignore_errors=True)
+                remove_kit_folder(old, written_by=_WRITTEN_BY, run_id=_run_id(old))
     return run
+
+
+def _as_declared(given: dict, declared: dict) -> dict:
+    """Numbers given for a parameter declared as text become text (``-p account=10127``)."""
+    return {
+        name: str(value)
+        if declared.get(name, {}).get("inferred_type_name") == "str"
+        and isinstance(value, int | float)
+        and not isinstance(value, bool)
+        else value
+        for name, value in given.items()
+    }

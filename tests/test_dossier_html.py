@@ -273,7 +273,12 @@ def _batch_folder(out: Path, name: str = "2026-09-28") -> Path:
 def test_cli_writes_two_pages_and_an_index(tmp_path, capsys):
     assert main(["dossiers", "--accounts", "K10127,K10004", "--out", str(tmp_path)]) == 0
     folder = _batch_folder(tmp_path)
-    assert sorted(p.name for p in folder.iterdir()) == ["K10004.html", "K10127.html", "index.html"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".kam-written",  # the kit's marker: a later batch may replace this folder
+        "K10004.html",
+        "K10127.html",
+        "index.html",
+    ]
     index = (folder / "index.html").read_text(encoding="utf-8")
     assert index.index('href="K10127.html"') < index.index('href="K10004.html"')  # as given
     assert "Suedline GmbH" in index and "ABC-XYZ" in index and "signals fired" in index
@@ -288,7 +293,7 @@ def test_cli_key_accounts_are_the_identified_ones(sample, tmp_path, capsys):
     _ds, _as_of, key_ids, types = sample
     assert main(["dossiers", "--out", str(tmp_path)]) == 0  # key accounts, 2 workers
     folder = _batch_folder(tmp_path)
-    pages = sorted(p.name for p in folder.iterdir() if p.name != "index.html")
+    pages = sorted(p.name for p in folder.iterdir() if p.name not in ("index.html", ".kam-written"))
     assert pages == sorted(f"{i}.html" for i in key_ids)
     index = (folder / "index.html").read_text(encoding="utf-8")
     assert re.findall(r'<tr><td><a href="([^"]+)\.html">', index) == key_ids  # selection order
@@ -321,12 +326,14 @@ def test_cli_customer_facing_pages_hold_no_margin(tmp_path, capsys):
     args = ["dossiers", "--accounts", "K10127,K10004", "--out", str(tmp_path), "--customer-facing"]
     assert main(args) == 0
     folder = _batch_folder(tmp_path, "2026-09-28-customer")  # never among internal pages
-    for name in ("K10127.html", "K10004.html", "index.html"):
+    for name in ("K10127/K10127.html", "K10004/K10004.html", "internal-index.html"):
         page = _without_images((folder / name).read_text(encoding="utf-8"))
         assert "margin" not in page.lower() and "signal" not in page.lower(), name
-    assert "Your consumption report" in (folder / "K10127.html").read_text(encoding="utf-8")
-    index = (folder / "index.html").read_text(encoding="utf-8")
+    text = (folder / "K10127" / "K10127.html").read_text(encoding="utf-8")
+    assert "Your consumption report" in text
+    index = (folder / "internal-index.html").read_text(encoding="utf-8")
     assert "Consumption reports" in index and "ABC-XYZ" not in index
+    assert 'href="K10127/K10127.html"' in index and not (folder / "index.html").exists()
     assert "2 consumption reports written to" in capsys.readouterr().out
 
 
@@ -359,7 +366,11 @@ def test_a_batch_for_the_same_date_replaces_the_earlier_one(tmp_path):
     other_day = write_dossiers("sample", "K10127", as_of="2026-03-31", out=tmp_path, workers=1)
     again = write_dossiers("sample", "K10001", as_of="2026-06-30", out=tmp_path, workers=1)
     assert again.folder == first.folder and again.count == 1
-    assert sorted(p.name for p in again.folder.iterdir()) == ["K10001.html", "index.html"]
+    assert sorted(p.name for p in again.folder.iterdir()) == [
+        ".kam-written",
+        "K10001.html",
+        "index.html",
+    ]
     assert (other_day.folder / "K10127.html").is_file()  # another date is left alone
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-03-31", "2026-06-30"]
 

@@ -213,12 +213,19 @@ def test_sigterm_stops_the_run_cleanly(tmp_path):
 
 
 def test_stale_folder_of_a_killed_run_is_removed(tmp_path):
+    from kamlib import _files
+
     stale = tmp_path / ".incomplete-2026-01-01T00-00-00-abc"
     stale.mkdir()
-    (stale / "pid").write_text("999999999")  # no such process
+    (stale / _files.MARKER).write_text(  # the kit's marker, its process gone
+        _files._MARKER_HEAD + "written_by: kam report\nrun_id: 1\npid: 999999999\n"
+    )
+    foreign = tmp_path / ".incomplete-2026-01-01T00-00-00-def"
+    foreign.mkdir()
+    (foreign / "pid").write_text("999999999")  # no marker: not the kit's, left alone
     run = run_reports([START_HERE], out=tmp_path)
     assert not stale.exists() and run.ok
-    assert [p.name for p in tmp_path.iterdir()] == [run.folder.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([run.folder.name, foreign.name])
 
 
 def test_logs_have_no_progress_bars(tmp_path):

@@ -25,7 +25,14 @@ def test_bundled_sample_regenerates_byte_identical(tmp_path):
 def test_bundled_sample_is_small_csv():
     files = list(BUNDLED.iterdir())
     assert sum(p.stat().st_size for p in files) < 5 * 1024 * 1024
-    assert {p.suffix for p in files} == {".csv", ".yaml"}
+    assert {p.suffix for p in files if p.name != ".kam-written"} == {".csv", ".yaml"}
+
+
+def test_bundled_sample_carries_the_kits_marker():
+    # `make sample` (kam sample --out data/samples/klebwerk --replace) may replace it
+    from kamlib._files import read_marker
+
+    assert read_marker(BUNDLED) == {"written_by": "kam sample"}
 
 
 @pytest.fixture(scope="module")
@@ -208,8 +215,8 @@ def test_bad_generator_parameters():
 
 def test_write_sample_refuses_a_folder_that_is_not_a_dataset(tmp_path):
     (tmp_path / "mine.txt").write_text("keep me")
-    with pytest.raises(ValueError, match="is not a dataset folder"):
-        write_sample(tmp_path, accounts=20, years=2)
+    with pytest.raises(ValueError, match=r"holds files the kit did not write: mine\.txt"):
+        write_sample(tmp_path, accounts=20, years=2, replace=True)
     assert (tmp_path / "mine.txt").read_text() == "keep me"
 
 
