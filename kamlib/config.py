@@ -39,7 +39,8 @@ that they cannot fail later:
   ``skip_rows:`` at most 1,000,000; ``sheet:`` a name (at most 31 characters, as
   in Excel) or a number from 0 (the first sheet) to 1000;
   ``decimal:`` one character, ``thousands:`` one character (or empty) and not
-  the same as ``decimal:``; a value may not be both in ``true_values:`` and
+  the same as ``decimal:`` (a ``thousands: "."`` with ``decimal:`` left out is
+  left to the reader, whose message shows the values and the fix); a value may not be both in ``true_values:`` and
   ``false_values:``.
 * ``delimiter:`` may not be empty or hold a line break or a quote; several
   characters (``"||"``) are allowed and kept as written (the reader matches them
@@ -334,13 +335,12 @@ def _read_options(raw: dict[str, Any], label: str, where: str) -> tuple[dict, li
 def _clashes(opts: dict[str, Any], label: str, where: str) -> tuple[dict, list[Problem]]:
     """Options that contradict each other; returns options safe to read with."""
     problems = []
-    decimal, thousands = opts.get("decimal", "."), opts.get("thousands")
+    decimal, thousands = opts.get("decimal"), opts.get("thousands")
     if thousands is not None and thousands == decimal:
         problems.append(
             Problem(
-                f"{label}: {where}: decimal and thousands are both {decimal!r}"
-                + (" (decimal is '.' unless you set it)" if "decimal" not in opts else "")
-                + "; numbers cannot be read that way.",
+                f"{label}: {where}: decimal and thousands are both {decimal!r}; numbers cannot "
+                "be read that way.",
                 'e.g. decimal: "," with thousands: "." (1.234,56), or decimal: "." with '
                 'thousands: "," (1,234.56)',
                 label,
@@ -531,7 +531,7 @@ def _table_config(
         merged, p = _clashes(merged, label, where)
         problems += p
     elif defaults.get("thousands") is not None and defaults.get("thousands") == defaults.get(
-        "decimal", "."
+        "decimal"
     ):
         merged = {**merged, "thousands": None}  # reported once, under defaults
     file_label, p = _table_file(raw["file"], root, label, where, table, allow_outside)

@@ -254,7 +254,7 @@ def test_an_id_may_double_as_the_name(tmp_path):
     ("options", "shown"),
     [
         ('decimal: ","\n    thousands: ","', "','"),
-        ('thousands: "."', "'.'"),  # decimal is "." unless set
+        ('decimal: "."\n    thousands: "."', "'.'"),
     ],
 )
 def test_decimal_equal_to_thousands(tmp_path, options, shown):
@@ -262,6 +262,14 @@ def test_decimal_equal_to_thousands(tmp_path, options, shown):
         tmp_path, f"tables:\n  transactions:\n    file: t.csv\n    {options}\n"
     )
     assert f"tables.transactions: decimal and thousands are both {shown}" in msg
+
+
+def test_decimal_from_defaults_equal_to_a_tables_thousands(tmp_path):
+    (msg,) = config_problems(
+        tmp_path,
+        'defaults: {decimal: ","}\ntables:\n  transactions: {file: t.csv, thousands: ","}\n',
+    )
+    assert "tables.transactions: decimal and thousands are both ','" in msg
 
 
 def test_decimal_equal_to_thousands_in_defaults_is_said_once(tmp_path):
