@@ -24,13 +24,22 @@ file and, where there is one, the line.
 from __future__ import annotations
 
 import codecs
+import os
 import re
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-__all__ = ["MAX_ALIASES", "MAX_BYTES", "MAX_DEPTH", "MAX_NODES", "ConfigError", "load_yaml"]
+__all__ = [
+    "MAX_ALIASES",
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "ConfigError",
+    "load_yaml",
+    "load_yaml_file",
+]
 
 #: Largest settings file read (bytes); real ones are a few kilobytes.
 MAX_BYTES = 1_000_000
@@ -260,8 +269,9 @@ def load_yaml(text_or_bytes: str | bytes, *, source: str) -> Any:
     size = len(text_or_bytes)
     if size > MAX_BYTES:
         raise ConfigError(
-            f"{source} is {size:,} {'bytes' if isinstance(text_or_bytes, bytes) else 'characters'}"
-            f", more than the {MAX_BYTES:,} a settings file may have.",
+            f"{source} is larger than the {MAX_BYTES:,} "
+            f"{'bytes' if isinstance(text_or_bytes, bytes) else 'characters'} a settings file "
+            "may have.",
             source=source,
             hint="is this the right file? kam.yaml and report configs are a few lines",
         )
@@ -303,3 +313,36 @@ def load_yaml(text_or_bytes: str | bytes, *, source: str) -> Any:
             hint="keep one of them (or indent it under the table or setting it belongs to)",
         )
     return data
+
+
+def load_yaml_file(path: str | os.PathLike[str], *, source: str | None = None) -> Any:
+    """Read a settings file with :func:`load_yaml`, reading at most ``MAX_BYTES + 1`` bytes.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    source : str, optional
+        How messages name it; default ``str(path)``.
+
+    Returns
+    -------
+    object
+        As :func:`load_yaml`.
+
+    Raises
+    ------
+    ConfigError
+        As :func:`load_yaml`, or when the file cannot be opened or read.
+    """
+    source = str(path) if source is None else source
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)  # one byte more is enough to refuse it
+    except OSError as exc:
+        raise ConfigError(
+            f"{source}: cannot be read ({exc.strerror or exc}).",
+            source=source,
+            hint="check that the file exists, is a file, and that you may read it",
+        ) from None
+    return load_yaml(data, source=source)

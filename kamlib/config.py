@@ -71,7 +71,7 @@ from typing import Any
 
 import pandas as pd
 
-from kamlib._yaml import MAX_BYTES, ConfigError, load_yaml
+from kamlib._yaml import ConfigError, load_yaml_file
 from kamlib.schema import MODEL
 from kamlib.validation import Problem, closest, show_list
 
@@ -574,12 +574,6 @@ def _by_convention(root: Path) -> tuple[DatasetConfig, list[Problem]]:
     return DatasetConfig(name=root.resolve().name, root=root, tables=tables), problems
 
 
-def _read_bounded(path: Path) -> bytes:
-    """At most one byte more than a settings file may have (the YAML reader refuses it)."""
-    with open(path, "rb") as fh:
-        return fh.read(MAX_BYTES + 1)
-
-
 def _text_setting(raw: dict, key: str, default: str, label: str) -> tuple[str, list[Problem]]:
     value = raw.get(key)
     if value is None or value == "":
@@ -625,15 +619,7 @@ def read_config(path: Path) -> tuple[DatasetConfig | None, list[Problem]]:
         ]
     label = str(yaml_path)
     try:
-        raw = load_yaml(_read_bounded(yaml_path), source=label)
-    except OSError as exc:
-        return None, [
-            Problem(
-                f"{label}: cannot be read ({exc.strerror or exc}).",
-                "check that the file exists and that you may read it",
-                label,
-            )
-        ]
+        raw = load_yaml_file(yaml_path, source=label)
     except ConfigError as exc:
         return None, [Problem(exc.message, exc.hint, label)]
     raw = {} if raw is None else raw

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kamlib import DatasetError, load_dataset
-from kamlib._yaml import MAX_ALIASES, MAX_BYTES, ConfigError, load_yaml
+from kamlib._yaml import MAX_ALIASES, MAX_BYTES, ConfigError, load_yaml, load_yaml_file
 from kamlib.config import read_config
 
 BILLION_LAUGHS = """\
@@ -97,7 +97,7 @@ def test_deep_nesting_is_refused():
 def test_an_oversized_file_is_refused_before_parsing():
     with pytest.raises(ConfigError) as info:
         load_yaml(b"#" * (MAX_BYTES + 1), source="kam.yaml")
-    assert f"kam.yaml is {MAX_BYTES + 1:,} bytes, more than the {MAX_BYTES:,}" in str(info.value)
+    assert f"kam.yaml is larger than the {MAX_BYTES:,} bytes a settings file may" in str(info.value)
 
 
 def test_repeated_keys_are_named_with_both_lines():
@@ -133,6 +133,19 @@ def test_values_that_cannot_be_built_name_the_line(text, expected):
     with pytest.raises(ConfigError) as info:
         load_yaml(text, source="kam.yaml")
     assert str(info.value).startswith(expected)
+
+
+def test_load_yaml_file_reads_a_bounded_prefix_and_names_read_errors(tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"#" * (MAX_BYTES * 3))
+    with pytest.raises(ConfigError) as info:
+        load_yaml_file(big, source="reports.yaml")
+    assert f"reports.yaml is {MAX_BYTES + 1:,} bytes, more than the {MAX_BYTES:,}" in str(
+        info.value
+    )
+    with pytest.raises(ConfigError) as info:
+        load_yaml_file(tmp_path)  # a folder
+    assert f"{tmp_path}: cannot be read (Is a directory)" in str(info.value)
 
 
 def test_bytes_utf16_with_bom_are_decoded():
@@ -193,7 +206,7 @@ def test_unreadable_kam_yaml_is_a_problem(make_dataset, good_files, monkeypatch)
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("kamlib.config.open", denied, raising=False)
+    monkeypatch.setattr("kamlib._yaml.open", denied, raising=False)
     (msg,) = problems_of(root)
     assert "kam.yaml: cannot be read (Permission denied)" in msg
 
