@@ -2,27 +2,52 @@
 
 Every function here returns problems instead of raising, so that the loader can
 report all of them at once. Source files are only ever opened for reading.
+
+Row numbers in messages are the ones an editor or spreadsheet shows: the header
+is row 1 (after ``skip_rows`` title lines), and for CSV files a record that holds
+a quoted line break, or a blank line the reader skipped, moves the later rows down
+just as it does in the editor (see :func:`row_numbers`).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import datetime as dt
+import functools
+import itertools
+import mmap
 import re
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from kamlib.config import TableConfig
 from kamlib.schema import Column
-from kamlib.validation import SHOW, Problem, closest, show_list
+from kamlib.validation import SHOW, Problem, closest, shorten, show, show_list
 
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-8": "UTF-8", "utf8": "UTF-8"}
 _EXCEL = (".xlsx", ".xlsm", ".xls")
 _PARQUET = (".parquet", ".pq")
 _DAY_FIRST = re.compile(r"^\d{1,2}([./-])\d{1,2}\1\d{2,4}$")
-_MANGLED = re.compile(r"^.+\.\d+$")
 _DOT_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(\.\d{3})+(,\d+)?$")
 _COMMA_DECIMAL = re.compile(r"^[-+]?[\d.\s']*\d,\d+$")
+_SERIAL_TEXT = re.compile(r"^\d{1,7}(\.\d+)?$")
+#: ``inf``, ``-Infinity``, ``NaN`` typed as text.
+_NON_FINITE = r"[-+]?(?:nan|inf|infinity)"
+#: Lines read below a header with problems, to tell a title line from a typo.
+_SAMPLE_ROWS = 50
+#: Whole numbers from here on cannot be held exactly in a float (2**53).
+LARGEST_EXACT = 2**53
+#: A time followed by a timezone offset: the offset is group 1.
+_OFFSET = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(Z|[-+]\d{2}(?::?\d{2})?)$"
+#: Dates pandas can hold (nanosecond timestamps), as whole days.
+_FIRST_DAY = np.datetime64("1677-09-22", "us")
+_LAST_DAY = np.datetime64("2262-04-11", "us")
+DATE_RANGE = "1677–2262"
+#: Excel's 1900 date system: serial 1 is 1900-01-01; the largest is 9999-12-31.
+_EXCEL_SERIALS = (1, 2958465)
 
 
 def row0(cfg: TableConfig) -> int:
@@ -32,14 +57,97 @@ def row0(cfg: TableConfig) -> int:
     return cfg.skip_rows + 2
 
 
-def rows_text(positions: np.ndarray, first: int) -> str:
-    """``rows 3, 7, 12 (40 rows in all)`` for 0-based positions."""
-    rows = [int(p) + first for p in positions[:SHOW]]
+def row_numbers(positions: Sequence[int] | np.ndarray, where: int | TableConfig) -> np.ndarray:
+    """Row numbers as the user's editor shows them, for 0-based record positions.
+
+    Parameters
+    ----------
+    positions : array of int
+        Positions of records in the table as read (0 = first data row).
+    where : int or TableConfig
+        The row number of the first data row (see :func:`row0`), or the table's
+        config: then, for CSV files with quoted line breaks or blank lines, each
+        record's first physical line (found by one scan of the file, only when a
+        message needs it).
+
+    Returns
+    -------
+    numpy.ndarray
+        One row number per position.
+    """
+    positions = np.asarray(positions, dtype=np.int64)
+    if isinstance(where, TableConfig):
+        starts = _record_lines(where)
+        if starts is not None and (positions.size == 0 or positions.max() < len(starts)):
+            return starts[positions]
+        where = row0(where)
+    return positions + where
+
+
+def rows_text(positions: np.ndarray, first: int | TableConfig) -> str:
+    """``rows 3, 7, 12 (40 rows in all)`` for 0-based positions.
+
+    ``first`` is the row number of the first data row, or the table's config for
+    the editor's line numbers (see :func:`row_numbers`).
+    """
+    rows = row_numbers(positions[:SHOW], first).tolist()
     label = "row" if len(positions) == 1 else "rows"
     text = f"{label} {', '.join(map(str, rows))}"
     if len(positions) > SHOW:
         text += f" … ({len(positions)} rows in all)"
     return text
+
+
+def _record_lines(cfg: TableConfig) -> np.ndarray | None:
+    """First physical line of each data record of a CSV file, or None when rows are lines."""
+    if cfg.file.suffix.lower() in _EXCEL + _PARQUET:
+        return None
+    try:
+        stat = cfg.file.stat()
+        return _scan_records(
+            str(cfg.file),
+            stat.st_mtime_ns,
+            stat.st_size,
+            cfg.encoding,
+            cfg.delimiter is not None and len(cfg.delimiter) > 1,
+            cfg.skip_rows,
+        )
+    except (OSError, ValueError, LookupError, csv.Error):
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def _scan_records(
+    path: str, _mtime: int, size: int, encoding: str, literal: bool, skip_rows: int
+) -> np.ndarray | None:
+    """Scan a CSV file once for the line each record starts on (cached per file version).
+
+    Only files with a quote character (a possible quoted line break) or a blank
+    line (which pandas skips) need it; the others return None at the cost of a
+    byte search. Multi-character delimiters are read without quoting (as pandas
+    reads them), so only blank lines matter there.
+    """
+    if size == 0:
+        return None
+    wide = codecs.lookup(encoding).name.startswith(("utf-16", "utf-32"))
+    if not wide:
+        with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            quoted = not literal and mm.find(b'"') >= 0
+            if not quoted and mm.find(b"\n\n") < 0 and mm.find(b"\n\r\n") < 0:
+                return None
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        reader = csv.reader(
+            itertools.islice(fh, skip_rows, None),
+            quoting=csv.QUOTE_NONE if literal else csv.QUOTE_MINIMAL,
+            skipinitialspace=True,
+        )
+        ends_filled = [(reader.line_num, bool(row)) for row in reader]
+    if not ends_filled:
+        return None
+    ends, filled = (np.array(v) for v in zip(*ends_filled, strict=True))
+    starts = skip_rows + np.concatenate([[0], ends[:-1]]) + 1
+    starts = starts[filled.astype(bool)]
+    return starts[1:]  # the first record is the header
 
 
 def _sniff_delimiter(cfg: TableConfig) -> str:
@@ -52,13 +160,135 @@ def _sniff_delimiter(cfg: TableConfig) -> str:
         return ","
 
 
-def read_raw(cfg: TableConfig) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """The file's table as read, with its own column names, or the problem why not."""
+def _csv_options(cfg: TableConfig) -> dict:
+    """``pandas.read_csv`` options; a multi-character delimiter is taken literally."""
+    delimiter = cfg.delimiter or _sniff_delimiter(cfg)
+    options = {
+        "sep": delimiter,
+        "dtype": str,
+        "keep_default_na": False,
+        "na_values": [""],
+        "encoding": cfg.encoding,
+        "skiprows": cfg.skip_rows,
+        "skipinitialspace": True,
+    }
+    if len(delimiter) > 1:  # pandas reads longer separators as regular expressions
+        options.update(sep=re.escape(delimiter), engine="python")
+    return options
+
+
+def _header_names(values: Sequence[object]) -> list[str]:
+    """Header cells as column names, trimmed; empty cells named as pandas names them."""
+    return [
+        f"Unnamed: {i}" if pd.isna(v) or not str(v).strip() else str(v).strip()
+        for i, v in enumerate(values)
+    ]
+
+
+def _repeated(cfg: TableConfig, names: list[str]) -> list[Problem]:
+    """A header naming a column twice (after trimming spaces) is a problem."""
+    seen = pd.Series(names, dtype=object)
+    repeated = sorted(set(seen[seen.duplicated()]))
+    if not repeated:
+        return []
+    return [
+        Problem(
+            f"{cfg.file_label}: the header has columns more than once (after trimming spaces): "
+            f"{show_list(repeated)}.",
+            "rename or remove the repeated columns",
+            cfg.file_label,
+            cfg.table,
+        )
+    ]
+
+
+def _read_table(
+    cfg: TableConfig, check_header: Callable[[list[str]], list[Problem]] | None
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The table with trimmed header names; the header is checked before a CSV body is read."""
     label = cfg.file_label
+    suffix = cfg.file.suffix.lower()
+    if suffix in _EXCEL:
+        sheet = 0 if cfg.sheet is None else cfg.sheet
+        try:
+            whole = pd.read_excel(
+                cfg.file, sheet_name=sheet, dtype=object, skiprows=cfg.skip_rows, header=None
+            )
+        except ValueError as exc:
+            if "not found" not in str(exc) and "index" not in str(exc).lower():
+                raise
+            sheets = pd.ExcelFile(cfg.file).sheet_names
+            return None, [
+                Problem(
+                    f"{label}: no sheet {show(sheet)}. Sheets found: {show_list(sheets, 20)}.",
+                    "set `sheet:` for this table in kam.yaml to one of them",
+                    label,
+                    cfg.table,
+                )
+            ]
+        if whole.empty:
+            raise pd.errors.EmptyDataError("No columns to parse from file")
+        names = _header_names(whole.iloc[0].tolist())
+        frame = whole.iloc[1:].reset_index(drop=True)
+        frame.columns = names
+    elif suffix in _PARQUET:
+        frame = pd.read_parquet(cfg.file)
+        names = [str(c).strip() for c in frame.columns]
+        frame.columns = names
+    else:
+        options = _csv_options(cfg)
+        header = pd.read_csv(cfg.file, header=None, nrows=1, **options)
+        names = _header_names(header.iloc[0].tolist()) if len(header) else []
+        problems = _repeated(cfg, names) or (check_header(names) if check_header else [])
+        if problems:  # before the body: a header typo costs no time on a large file
+            # a header that does not fit is often a title line: the lines below it then have
+            # more fields, and the parser's error (raised here) says so better
+            pd.read_csv(cfg.file, nrows=_SAMPLE_ROWS, **options)
+            return None, problems
+        frame = pd.read_csv(cfg.file, **options)
+        frame.columns = (
+            names if len(names) == len(frame.columns) else [str(c).strip() for c in frame.columns]
+        )
+        return frame, []
+    problems = _repeated(cfg, names) or (check_header(names) if check_header else [])
+    return (None, problems) if problems else (frame, [])
+
+
+def read_raw(
+    cfg: TableConfig, *, check_header: Callable[[list[str]], list[Problem]] | None = None
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The file's table as read, with its own column names, or the problems why not.
+
+    Parameters
+    ----------
+    cfg : TableConfig
+        Where and how to read the table.
+    check_header : callable, optional
+        Called with the header's column names (trimmed) before the body of a CSV
+        file is read; problems it returns are returned without reading the body.
+
+    Returns
+    -------
+    frame : pandas.DataFrame or None
+        The table, or None when it cannot be read (or its header has problems).
+    problems : list of Problem
+    """
+    label = cfg.file_label
+    if cfg.file.is_dir():
+        inside = sorted(p.name for p in cfg.file.glob("*") if p.is_file())
+        return None, [
+            Problem(
+                f"{label}: is a folder, not a file (table `{cfg.table}`).",
+                f"name the file itself in kam.yaml, e.g. `file: {shorten(label)}/…`"
+                + (f"; files in it: {show_list(inside, 10)}" if inside else "; it holds no files"),
+                label,
+                cfg.table,
+            )
+        ]
     if not cfg.file.is_file():
         present = sorted(p.name for p in cfg.file.parent.glob("*") if p.is_file())
         near = closest(cfg.file.name, present)
-        hint = f"did you mean {near!r}? " if near else ""
+        hint = f"did you mean {show(near)}? " if near else ""
         hint += "Files there: " + (show_list(present, 10) if present else "none")
         return None, [
             Problem(
@@ -68,40 +298,18 @@ def read_raw(cfg: TableConfig) -> tuple[pd.DataFrame | None, list[Problem]]:
                 cfg.table,
             )
         ]
-    suffix = cfg.file.suffix.lower()
     try:
-        if suffix in _EXCEL:
-            sheet = 0 if cfg.sheet is None else cfg.sheet
-            try:
-                frame = pd.read_excel(
-                    cfg.file, sheet_name=sheet, dtype=object, skiprows=cfg.skip_rows
-                )
-            except ValueError as exc:
-                if "not found" not in str(exc) and "index" not in str(exc).lower():
-                    raise
-                sheets = pd.ExcelFile(cfg.file).sheet_names
-                return None, [
-                    Problem(
-                        f"{label}: no sheet {sheet!r}. Sheets found: {show_list(sheets, 20)}.",
-                        "set `sheet:` for this table in kam.yaml to one of them",
-                        label,
-                        cfg.table,
-                    )
-                ]
-        elif suffix in _PARQUET:
-            frame = pd.read_parquet(cfg.file)
-        else:
-            delimiter = cfg.delimiter or _sniff_delimiter(cfg)
-            frame = pd.read_csv(
-                cfg.file,
-                sep=delimiter,
-                dtype=str,
-                keep_default_na=False,
-                na_values=[""],
-                encoding=cfg.encoding,
-                skiprows=cfg.skip_rows,
-                skipinitialspace=True,
+        return _read_table(cfg, check_header)
+    except PermissionError:
+        return None, [
+            Problem(
+                f"{label}: cannot be opened (permission denied).",
+                "check the file's permissions (your user must be allowed to read it), and close "
+                "it in Excel or any other program that keeps it locked",
+                label,
+                cfg.table,
             )
+        ]
     except UnicodeDecodeError as exc:
         return None, [
             Problem(
@@ -123,7 +331,7 @@ def read_raw(cfg: TableConfig) -> tuple[pd.DataFrame | None, list[Problem]]:
         detail = " ".join(str(exc).replace("Error tokenizing data. C error: ", "").split())
         return None, [
             Problem(
-                f"{label}: cannot be read as a table ({detail}).",
+                f"{label}: cannot be read as a table ({shorten(detail, 160)}).",
                 "lines with a different number of fields usually mean title lines above the header "
                 "(set `skip_rows:` to their number) or a wrong `delimiter:`; also check that the file "
                 "is the format its name says",
@@ -131,25 +339,73 @@ def read_raw(cfg: TableConfig) -> tuple[pd.DataFrame | None, list[Problem]]:
                 cfg.table,
             )
         ]
-    frame.columns = [str(c).strip() for c in frame.columns]
-    # pandas renames a repeated header "amount" to "amount.1": report it instead
-    repeated = sorted(
-        {
-            c.rsplit(".", 1)[0]
-            for c in frame.columns
-            if _MANGLED.match(c) and c.rsplit(".", 1)[0] in frame.columns
-        }
-    )
-    if repeated:
-        return None, [
-            Problem(
-                f"{label}: the header has columns more than once: {show_list(repeated)}.",
-                "rename or remove the repeated columns",
-                label,
-                cfg.table,
+
+
+def empty_formulas(cfg: TableConfig, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Excel formula cells without a stored value, by column: 0-based positions.
+
+    A workbook written by a program that does not compute formulas holds the
+    formula but no value, and reads as an empty cell. Only columns of ``frame``
+    with empty cells are looked at, and only .xlsx/.xlsm files (openpyxl), so a
+    clean file costs nothing.
+    """
+    if cfg.file.suffix.lower() not in (".xlsx", ".xlsm"):
+        return {}
+    empty = frame.isna()
+    wanted = [c for c in frame.columns if empty[c].any()]
+    if not wanted:
+        return {}
+    import openpyxl
+
+    book = openpyxl.load_workbook(cfg.file, read_only=True, data_only=False)
+    try:
+        sheet = (
+            book.worksheets[cfg.sheet or 0] if not isinstance(cfg.sheet, str) else book[cfg.sheet]
+        )
+        top = cfg.skip_rows + 1
+        header = next(sheet.iter_rows(min_row=top, max_row=top, values_only=True), ())
+        names = _header_names(list(header))
+        where = {c: names.index(c) for c in wanted if c in names}
+        if not where:
+            return {}
+        first, last = min(where.values()), max(where.values())
+        cells = [
+            [isinstance(v, str) and v.startswith("=") for v in row]
+            for row in sheet.iter_rows(
+                min_row=top + 1,
+                max_row=top + len(frame),
+                min_col=first + 1,
+                max_col=last + 1,
+                values_only=True,
             )
         ]
-    return frame, []
+    finally:
+        book.close()
+    formula = np.zeros((len(frame), last - first + 1), dtype=bool)
+    if cells:
+        block = np.array([r + [False] * (last - first + 1 - len(r)) for r in cells], dtype=bool)
+        formula[: len(block)] = block
+    found = {}
+    for name, index in where.items():
+        mask = formula[:, index - first] & empty[name].to_numpy()
+        if mask.any():
+            found[name] = np.flatnonzero(mask)
+    return found
+
+
+def formula_problem(cfg: TableConfig, col: Column, src: str, positions: np.ndarray) -> Problem:
+    """The problem for formula cells without a stored value in one column."""
+    n = len(positions)
+    return Problem(
+        f"{cfg.file_label}, column {show(src)} ({cfg.table}.{col.name}): {n} formula "
+        f"cell{'s' if n != 1 else ''} without a stored value — {rows_text(positions, cfg)}.",
+        "the workbook was written by a program that does not compute formulas: open the file "
+        "in Excel and save it again, or export values",
+        cfg.file_label,
+        cfg.table,
+        col.name,
+        tuple(int(r) for r in row_numbers(positions[:SHOW], cfg)),
+    )
 
 
 def blank(series: pd.Series) -> pd.Series:
@@ -161,27 +417,38 @@ def _text(series: pd.Series) -> pd.Series:
     """Values as stripped text, missing stays missing (no 'nan' strings)."""
     if pd.api.types.is_float_dtype(series) or pd.api.types.is_integer_dtype(series):
         as_int = series.dropna()
-        if (as_int % 1 == 0).all():
+        if (as_int % 1 == 0).all() and (as_int.abs() < LARGEST_EXACT).all():
             series = series.astype("Int64")
     out = series.astype(str).str.strip()
     out = out.where(series.notna() & (out != ""), np.nan)
     return out.astype(object)
 
 
-def _problem(cfg, col: Column, src: str, bad: np.ndarray, values: pd.Series, what, hint: str):
+def _kinds(series: pd.Series) -> pd.Series:
+    """The Python type of each cell (Excel cells mix text, numbers and datetimes)."""
+    return series.map(type)
+
+
+def _is_number(kinds: pd.Series) -> pd.Series:
+    return kinds.map(lambda k: issubclass(k, (int, float, np.number)) and not issubclass(k, bool))
+
+
+def _problem(
+    cfg, col: Column, src: str, bad: np.ndarray, values: pd.Series, what, hint: str, shown=None
+):
     """``what`` is a phrase, or (singular, plural): ("not a date", "not dates")."""
-    shown = show_list(list(values.iloc[bad[:SHOW]]))
+    shown = shown if shown is not None else show_list(list(values.iloc[bad[:SHOW]]))
     n = len(bad)
     singular, plural = (what, what) if isinstance(what, str) else what
     return Problem(
-        f"{cfg.file_label}, column {src!r} ({cfg.table}.{col.name}): {n} "
+        f"{cfg.file_label}, column {show(src)} ({cfg.table}.{col.name}): {n} "
         f"{'value is ' + singular if n == 1 else 'values are ' + plural} — "
-        f"{rows_text(bad, row0(cfg))}: {shown}.",
+        f"{rows_text(bad, cfg)}: {shown}.",
         hint,
         cfg.file_label,
         cfg.table,
         col.name,
-        tuple(int(p) + row0(cfg) for p in bad[:SHOW]),
+        tuple(int(r) for r in row_numbers(bad[:SHOW], cfg)),
     )
 
 
@@ -201,15 +468,31 @@ def _number_hint(samples: list[str], cfg: TableConfig) -> str:
     return "clean these cells in the source, or map another column in kam.yaml"
 
 
-def _parse_number(series: pd.Series, cfg: TableConfig) -> tuple[pd.Series, pd.Series]:
-    """Numbers and a mask of unparseable cells."""
+def _parse_number(
+    series: pd.Series, cfg: TableConfig
+) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Numbers, and masks of unparseable, non-finite and inexact (huge whole) cells.
+
+    Non-finite cells (``inf``, ``1e309``, ``NaN`` typed as text, infinite floats)
+    and whole numbers from 2**53 on (which a float cannot hold exactly) are
+    masked, not parsed: the caller reports them.
+    """
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return series.astype(float), pd.Series(False, index=series.index)
+        values = series.astype(float)
+        nonfinite = pd.Series(np.isinf(values.to_numpy()), index=series.index)
+        inexact = (
+            series.abs().ge(LARGEST_EXACT).fillna(False).astype(bool)
+            if pd.api.types.is_integer_dtype(series)
+            else pd.Series(False, index=series.index)
+        )
+        return values, pd.Series(False, index=series.index), nonfinite, inexact
     if cfg.file.suffix.lower() in _EXCEL:
         is_text = series.map(lambda v: isinstance(v, str))  # Excel cells mix numbers and text
     else:
         is_text = series.notna()  # CSV cells are all text
     native = pd.to_numeric(series.where(~is_text), errors="coerce")
+    # Excel holds doubles: a whole number this large has lost its last digits
+    native_huge = native.abs().ge(LARGEST_EXACT).fillna(False).astype(bool)
     text = _text(series.where(is_text))
     cleaned = text.astype("string").str.replace("\u00a0", "", regex=False)
     if cfg.thousands:
@@ -224,40 +507,122 @@ def _parse_number(series: pd.Series, cfg: TableConfig) -> tuple[pd.Series, pd.Se
             ~text.astype("string").str.contains(".", regex=False).fillna(False).astype(bool)
         )
     values = native.where(~is_text, parsed).astype(float)
-    bad = text.notna() & values.isna()
-    return values, bad
+    stripped = cleaned.str.strip()
+    nonfinite = stripped.str.fullmatch(_NON_FINITE, case=False).fillna(False).astype(
+        bool
+    ) | pd.Series(np.isinf(values.to_numpy()), index=series.index)
+    whole = stripped.str.fullmatch(r"[-+]?\d+").fillna(False).astype(bool)
+    inexact = (whole & values.abs().ge(LARGEST_EXACT)).fillna(False).astype(bool) | native_huge
+    bad = text.notna() & values.isna() & ~nonfinite
+    return values, bad.astype(bool), nonfinite, inexact
 
 
-def _parse_date(series: pd.Series, cfg: TableConfig) -> tuple[pd.Series, pd.Series]:
+def _local_dates(parsed: pd.Series) -> pd.Series:
+    """Timestamps as written (a timezone offset dropped, not applied), in microseconds."""
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    return parsed.astype("datetime64[us]")
+
+
+def _parse_date_text(text: pd.Series, date_format: str | None) -> pd.Series:
+    """Dates typed as text, as written.
+
+    A timestamp with a timezone offset (``2025-03-31T00:30:00+02:00``) counts on
+    the date as written, not on its date in UTC: for an invoice or visit date,
+    the date the company wrote is what it means, and an export across a
+    daylight-saving change mixes offsets (+01:00, +02:00) in one column. Values
+    are parsed in groups of one offset each, so mixed offsets need no UTC
+    conversion.
+    """
+    fmt = date_format or "ISO8601"
+    offsets = text.astype("string").str.extract(_OFFSET, expand=False).fillna("")
+    keys = pd.unique(offsets[text.notna()])
+
+    def parse(part: pd.Series) -> pd.Series:
+        try:
+            return _local_dates(pd.to_datetime(part, format=fmt, errors="coerce"))
+        except (ValueError, OverflowError):  # a format pandas refuses: nothing parses
+            return pd.Series(pd.NaT, index=part.index, dtype="datetime64[us]")
+
+    if len(keys) <= 1:
+        return parse(text)
+    parts = [parse(text[(offsets == key).to_numpy()]) for key in keys]
+    return pd.concat(parts).reindex(text.index)
+
+
+def _excel_serial_dates(numbers: pd.Series) -> pd.Series:
+    """Excel 1900-system serial numbers as dates (the time of day dropped).
+
+    Serial 1 is 1900-01-01. Excel counts a 29 February 1900 that never was
+    (serial 60), so from serial 61 on the day is 1899-12-30 plus the serial, and
+    below 60 it is 1899-12-31 plus the serial (60 gives 1900-02-28). Serials
+    outside 1 … 2958465 (9999-12-31) are not dates and stay empty.
+    """
+    days = np.floor(numbers.astype(float))
+    plausible = days.between(*_EXCEL_SERIALS)
+    offset = np.where(days < 60, days + 1, days)
+    epoch = np.datetime64("1899-12-30", "D")
+    stamps = epoch + np.where(plausible, offset, 0).astype("timedelta64[D]")
+    out = pd.Series(stamps.astype("datetime64[us]"), index=numbers.index)
+    return out.where(plausible)
+
+
+def _parse_date(
+    series: pd.Series, cfg: TableConfig
+) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    """Dates, and masks of unparseable cells, dates outside 1677–2262 and Excel serials.
+
+    Excel date cells arrive as datetimes; only cells typed as text follow
+    ``date_format``. Numbers in a date column of an Excel file are Excel date
+    serials (a date cell formatted as a number) and are converted — the caller
+    records a warning for each; in a CSV file they are not dates.
+    """
+    serial = pd.Series(False, index=series.index)
     if pd.api.types.is_datetime64_any_dtype(series):
-        out = series
+        out = _local_dates(series)
     elif cfg.file.suffix.lower() in _EXCEL:
-        # Excel date cells arrive as datetimes; only cells typed as text follow date_format
-        is_text = series.map(lambda v: isinstance(v, str))
-        native = pd.to_datetime(series.where(~is_text), errors="coerce")
-        text = _text(series.where(is_text))
-        parsed = pd.to_datetime(text, format=cfg.date_format or "ISO8601", errors="coerce")
-        out = native.where(~is_text, parsed)
+        kinds = _kinds(series)
+        is_text = kinds.map(lambda k: issubclass(k, str))
+        is_stamp = kinds.map(lambda k: issubclass(k, dt.date))
+        serial = _is_number(kinds)
+        stamps = series.where(is_stamp, None).to_numpy(object)
+        native = pd.Series(np.array(stamps, dtype="datetime64[us]"), index=series.index)
+        numbers = pd.to_numeric(series.where(serial), errors="coerce")
+        out = native.where(is_stamp, _excel_serial_dates(numbers))
+        out = out.where(~is_text, _parse_date_text(_text(series.where(is_text)), cfg.date_format))
+        serial &= out.notna()
     else:
-        text = series.where(series.isna(), series.astype(str).str.strip())
-        text = text.where(text != "", np.nan)
-        out = pd.to_datetime(text, format=cfg.date_format or "ISO8601", errors="coerce")
-    if getattr(out.dt, "tz", None) is not None:
-        out = out.dt.tz_localize(None)
-    bad = series.notna() & out.isna()
-    if series.dtype == object:
-        bad &= series.astype(str).str.strip() != ""
-    return out.dt.normalize().astype("datetime64[ns]"), bad
+        out = _parse_date_text(_text(series), cfg.date_format)
+    out = out.dt.normalize()
+    outside = (out.notna() & ((out < _FIRST_DAY) | (out > _LAST_DAY))).astype(bool)
+    serial &= ~outside
+    out = out.where(~outside)
+    bad = ~blank(series) & out.isna() & ~outside
+    return out.astype("datetime64[ns]"), bad.astype(bool), outside, serial.astype(bool)
+
+
+def _serial_example(text: str) -> str | None:
+    """``45292 = 2024-01-01`` when ``text`` looks like an Excel date serial."""
+    if not _SERIAL_TEXT.match(text):
+        return None
+    date = _excel_serial_dates(pd.Series([float(text)])).iloc[0]
+    return None if pd.isna(date) or float(text) < 20000 else f"{text} = {date:%Y-%m-%d}"
 
 
 def _date_hint(samples: list[str], cfg: TableConfig) -> str:
+    serials = [e for e in map(_serial_example, samples) if e]
+    if serials:
+        return (
+            f"these look like Excel date serial numbers ({serials[0]}): format the column as "
+            "Date in Excel before exporting, or export the dates as text like 2024-01-31"
+        )
     day_first = [s for s in samples if _DAY_FIRST.match(s)]
     if day_first:
         sep = _DAY_FIRST.match(day_first[0]).group(1)
         year = "%Y" if len(day_first[0].split(sep)[-1]) == 4 else "%y"
         fmt = f"%d{sep}%m{sep}{year}"
         if cfg.date_format:
-            return f"the values do not match date_format {cfg.date_format!r}; day-first dates like {day_first[0]!r} need {fmt!r}"
+            return f"the values do not match date_format {cfg.date_format!r}; day-first dates like {show(day_first[0])} need {fmt!r}"
         return f'these look like day-first dates: set `date_format: "{fmt}"` for this table in kam.yaml (or "%m{sep}%d{sep}{year}" if month comes first)'
     if cfg.date_format:
         return f"the values do not match date_format {cfg.date_format!r} (see strftime codes: %d day, %m month, %Y year)"
@@ -292,28 +657,112 @@ def _parse_category(
     return text.astype(object).where(text.notna(), np.nan), bad.astype(bool)
 
 
+def _id_precision(series: pd.Series, cfg: TableConfig) -> pd.Series:
+    """Id cells held as numbers too long to be exact (Excel numbers, or floats)."""
+    if pd.api.types.is_float_dtype(series):
+        return series.abs().ge(LARGEST_EXACT).fillna(False).astype(bool)
+    if cfg.file.suffix.lower() not in _EXCEL or series.dtype != object:
+        return pd.Series(False, index=series.index)
+    numbers = pd.to_numeric(series.where(_is_number(_kinds(series))), errors="coerce")
+    return numbers.abs().ge(LARGEST_EXACT).fillna(False).astype(bool)
+
+
+def _overflow_problem(cfg: TableConfig, col: Column, src: str, values: pd.Series) -> list[Problem]:
+    """A column whose finite values add up to infinity: refuse it, suggesting the unit."""
+    magnitude = values.abs().to_numpy(dtype=float, na_value=0.0)
+    with np.errstate(over="ignore"):
+        total = magnitude.sum()
+    if np.isfinite(total):
+        return []
+    at = np.array([int(np.argmax(magnitude))])
+    row = row_numbers(at, cfg)[0]
+    return [
+        Problem(
+            f"{cfg.file_label}, column {show(src)} ({cfg.table}.{col.name}): the values are too "
+            f"large to add up (their sum overflows; largest {values.iloc[at[0]]:g} in row {row}).",
+            "check the unit of this column and its `decimal:`/`thousands:` settings: numbers this "
+            "large mean a wrong unit, a wrong column mapped, or digits run together",
+            cfg.file_label,
+            cfg.table,
+            col.name,
+            (int(row),),
+        )
+    ]
+
+
 def parse_column(
-    series: pd.Series, col: Column, src: str, cfg: TableConfig
+    series: pd.Series,
+    col: Column,
+    src: str,
+    cfg: TableConfig,
+    *,
+    warnings: list[Problem] | None = None,
 ) -> tuple[pd.Series, list[Problem]]:
-    """Parse one column into its model type; problems name file, column and rows."""
+    """Parse one column into its model type; problems name file, column and rows.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        The column as read.
+    col : Column
+        The model column it becomes.
+    src : str
+        The column's name in the file.
+    cfg : TableConfig
+        How the table was read.
+    warnings : list of Problem, optional
+        Notes on values read in a way the user should check (e.g. Excel date
+        serial numbers converted to dates) are appended here.
+
+    Returns
+    -------
+    values : pandas.Series
+        The parsed column; problem cells are empty.
+    problems : list of Problem
+    """
     problems: list[Problem] = []
 
-    def flag(mask: pd.Series, what, hint) -> pd.Series:
+    def flag(mask: pd.Series, what, hint, shown=None, into=problems) -> pd.Series:
         """Report the cells in ``mask``; ``hint`` is text or a function of sample values."""
         if mask.any():
             pos = np.flatnonzero(mask.to_numpy())
             if callable(hint):
                 hint = hint([str(v) for v in series.iloc[pos[:SHOW]]])
-            problems.append(_problem(cfg, col, src, pos, series, what, hint))
+            into.append(_problem(cfg, col, src, pos, series, what, hint, shown))
         return mask
 
     if col.type == "string":
+        if col.name.endswith("_id"):
+            where = "in Excel" if cfg.file.suffix.lower() in _EXCEL else "as floating-point numbers"
+            flag(
+                _id_precision(series, cfg),
+                (
+                    f"stored as a number {where} and too long to be exact",
+                    f"stored as numbers {where} and too long to be exact",
+                ),
+                "a number keeps only 15 to 16 digits, so different ids can become one: format "
+                "the column as Text in Excel (or export the ids as text) and enter the ids again "
+                "from the source system",
+            )
         return _text(series), problems
     if col.type in ("number", "integer"):
-        values, bad = _parse_number(series, cfg)
-        values = values.where(
-            ~flag(bad, ("not a number", "not numbers"), lambda s: _number_hint(s, cfg))
+        values, bad, nonfinite, inexact = _parse_number(series, cfg)
+        flag(bad, ("not a number", "not numbers"), lambda s: _number_hint(s, cfg))
+        flag(
+            nonfinite,
+            ("not a finite number", "not finite numbers"),
+            "infinite or undefined values (inf, 1e309, NaN) cannot be added up: leave the cell "
+            "empty if the value is unknown, or fix the export",
         )
+        if col.type == "integer":
+            inexact |= values.abs().ge(LARGEST_EXACT).fillna(False).astype(bool) & ~nonfinite
+        flag(
+            inexact,
+            "out of range",
+            "whole numbers from 9,007,199,254,740,992 (2^53) on cannot be held exactly: check "
+            "the unit, and that the column holds amounts, not ids or codes",
+        )
+        values = values.where(~(bad | nonfinite | inexact))
         if col.type == "integer":
             fractional = flag(
                 values.notna() & (values % 1 != 0),
@@ -326,10 +775,32 @@ def parse_column(
             flag(values.lt(col.minimum).fillna(False).astype(bool), f"below {col.minimum:g}", scale)
         if col.maximum is not None:
             flag(values.gt(col.maximum).fillna(False).astype(bool), f"above {col.maximum:g}", scale)
+        problems += _overflow_problem(cfg, col, src, values.astype(float))
         return values, problems
     if col.type == "date":
-        values, bad = _parse_date(series, cfg)
+        values, bad, outside, serial = _parse_date(series, cfg)
         flag(bad, ("not a date", "not dates"), lambda s: _date_hint(s, cfg))
+        flag(
+            outside,
+            f"out of range ({DATE_RANGE})",
+            "the kit holds dates from 1677-09-22 to 2262-04-11; a year like 9999 or 0001 "
+            "usually stands for 'no end' or 'unknown': leave the cell empty instead, or fix "
+            "the typo",
+        )
+        if serial.any():
+            pos = np.flatnonzero(serial.to_numpy())[:SHOW]
+            flag(
+                serial,
+                (
+                    "an Excel date serial number, read as a date",
+                    "Excel date serial numbers, read as dates",
+                ),
+                "this is how Excel stores a date in a cell formatted as a number (1900 date "
+                "system); check these dates, and format the column as Date in Excel so that "
+                "this note goes away",
+                ", ".join(f"{series.iloc[p]} ({values.iloc[p]:%Y-%m-%d})" for p in pos),
+                [] if warnings is None else warnings,
+            )
         return values, problems
     if col.type == "boolean":
         values, bad = _parse_bool(series, cfg)
@@ -349,7 +820,7 @@ def parse_column(
             lambda _s: (
                 f"values found: {show_list(found, 10)}; translate each to one of the model's "
                 "values in kam.yaml under this table, e.g. "
-                f"`values: {{{col.name}: {{{found[0]!r}: <{' | '.join(col.values)}>}}}}`"
+                f"`values: {{{col.name}: {{{show(found[0])}: <{' | '.join(col.values)}>}}}}`"
             ),
         )
         return values, problems

@@ -16,7 +16,7 @@ from kamlib import _readers
 from kamlib.config import DatasetConfig, TableConfig, read_config
 from kamlib.paths import resolve_dataset
 from kamlib.schema import MODEL
-from kamlib.validation import SHOW, DatasetError, Problem, closest, show_list
+from kamlib.validation import SHOW, DatasetError, Problem, closest, show, show_list
 
 __all__ = ["Dataset", "DatasetError", "load_dataset", "load_sample"]
 
@@ -41,6 +41,10 @@ class Dataset:
         The file each table came from.
     ignored_columns : Mapping[str, tuple of str]
         Columns of each file that are not in the model (and not mapped), left out.
+    warnings : tuple of Problem
+        Values the loader read in a way the user should check, though the dataset
+        is valid (e.g. Excel date serial numbers converted to dates); ``kam check``
+        prints them.
     """
 
     name: str
@@ -50,6 +54,7 @@ class Dataset:
     quantity_unit: str = "kg"
     files: Mapping[str, Path] = field(default_factory=dict)
     ignored_columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def transactions(self) -> pd.DataFrame:
@@ -122,56 +127,82 @@ class Dataset:
         return digest.hexdigest()
 
 
-def _load_table(cfg: TableConfig) -> tuple[pd.DataFrame | None, tuple[str, ...], list[Problem]]:
-    raw, problems = _readers.read_raw(cfg)
+def _missing_columns(cfg: TableConfig, found: list[str]) -> list[Problem]:
+    """Required and mapped columns that the header does not have."""
+    problems = []
+    used: set[str] = set()
+    for col in MODEL[cfg.table].columns:
+        src = cfg.columns.get(col.name, col.name)
+        if src in found:
+            used.add(src)
+            continue
+        if not (col.required or col.name in cfg.columns):
+            continue
+        near = closest(src, [c for c in found if c not in used]) or closest(col.name, found)
+        what = "required column" if col.required else "mapped column"
+        mapped = f" (mapped from {show(src)})" if src != col.name else ""
+        hint = (
+            f"closest match: {show(near)} — map it in kam.yaml: "
+            f"`tables: {{{cfg.table}: {{columns: {{{col.name}: {show(near)}}}}}}}`"
+            if near
+            else f"add the column, or map yours in kam.yaml under tables.{cfg.table}.columns"
+        )
+        problems.append(
+            Problem(
+                f"{cfg.file_label}: {what} `{col.name}`{mapped} is missing "
+                f"(table `{cfg.table}`). Columns found: {show_list(found, 30)}.",
+                hint,
+                cfg.file_label,
+                cfg.table,
+                col.name,
+            )
+        )
+    return problems
+
+
+def _load_table(
+    cfg: TableConfig, *, warnings: list[Problem] | None = None
+) -> tuple[pd.DataFrame | None, tuple[str, ...], list[Problem]]:
+    """One table in the model's columns and types, the file's ignored columns, its problems.
+
+    The header is checked against the model and the mapping before the body of a
+    CSV file is read. Notes on values read in a way the user should check are
+    appended to ``warnings`` (when given).
+    """
+    raw, problems = _readers.read_raw(cfg, check_header=lambda found: _missing_columns(cfg, found))
     if raw is None:
         return None, (), problems
     spec = MODEL[cfg.table]
     found = list(raw.columns)
+    sources = {col.name: cfg.columns.get(col.name, col.name) for col in spec.columns}
+    sources = {name: src for name, src in sources.items() if src in raw.columns}
+    used = set(sources.values())
+    formulas = _readers.empty_formulas(cfg, raw[list(dict.fromkeys(sources.values()))])
     columns: dict[str, pd.Series] = {}
-    used: set[str] = set()
     for col in spec.columns:
-        src = cfg.columns.get(col.name, col.name)
-        if src not in raw.columns:
-            if col.required or col.name in cfg.columns:
-                near = closest(src, [c for c in found if c not in used]) or closest(col.name, found)
-                what = "required column" if col.required else "mapped column"
-                mapped = f" (mapped from {src!r})" if src != col.name else ""
-                hint = (
-                    f"closest match: {near!r} — map it in kam.yaml: "
-                    f"`tables: {{{cfg.table}: {{columns: {{{col.name}: {near!r}}}}}}}`"
-                    if near
-                    else f"add the column, or map yours in kam.yaml under tables.{cfg.table}.columns"
-                )
-                problems.append(
-                    Problem(
-                        f"{cfg.file_label}: {what} `{col.name}`{mapped} is missing "
-                        f"(table `{cfg.table}`). Columns found: {show_list(found, 30)}.",
-                        hint,
-                        cfg.file_label,
-                        cfg.table,
-                        col.name,
-                    )
-                )
+        if col.name not in sources:
             continue
-        used.add(src)
-        values, col_problems = _readers.parse_column(raw[src], col, src, cfg)
+        src = sources[col.name]
+        values, col_problems = _readers.parse_column(raw[src], col, src, cfg, warnings=warnings)
         problems += col_problems
         columns[col.name] = values
-        if col.required:
-            empty = _readers.blank(raw[src]).to_numpy()  # unparseable values are reported above
-            if empty.any():
-                pos = np.flatnonzero(empty)
-                problems.append(
-                    Problem(
-                        f"{cfg.file_label}, column {src!r} ({cfg.table}.{col.name}): required "
-                        f"value missing in {_readers.rows_text(pos, _readers.row0(cfg))}.",
-                        "fill them in, or remove those rows from the export",
-                        cfg.file_label,
-                        cfg.table,
-                        col.name,
-                    )
+        empty = _readers.blank(raw[src]).to_numpy().copy()  # unparseable: reported above
+        if src in formulas:
+            problems.append(_readers.formula_problem(cfg, col, src, formulas[src]))
+            empty[formulas[src]] = False
+        if col.required and empty.any():
+            pos = np.flatnonzero(empty)
+            problems.append(
+                Problem(
+                    f"{cfg.file_label}, column {show(src)} ({cfg.table}.{col.name}): required "
+                    f"value missing in {_readers.rows_text(pos, cfg)}.",
+                    "fill them in, or remove those rows from the export",
+                    cfg.file_label,
+                    cfg.table,
+                    col.name,
+                    tuple(int(r) for r in _readers.row_numbers(pos[:SHOW], cfg)),
                 )
+            )
     if raw.empty:
         problems.append(
             Problem(
@@ -195,11 +226,12 @@ def _load_table(cfg: TableConfig) -> tuple[pd.DataFrame | None, tuple[str, ...],
             problems.append(
                 Problem(
                     f"{cfg.file_label}: key {' + '.join(spec.key)} of `{cfg.table}` is not unique "
-                    f"— {len(keys)} duplicated ({shown}) in {_readers.rows_text(pos, _readers.row0(cfg))}.",
+                    f"— {len(keys)} duplicated ({shown}) in {_readers.rows_text(pos, cfg)}.",
                     "each row must have its own key; remove repeated rows or fix the numbers",
                     cfg.file_label,
                     cfg.table,
                     spec.key[0],
+                    tuple(int(r) for r in _readers.row_numbers(pos[:SHOW], cfg)),
                 )
             )
     return frame, ignored, problems
@@ -224,10 +256,10 @@ def _check_references(
                 ids = pd.unique(frame.loc[unknown, fk.column])
                 problems.append(
                     Problem(
-                        f"{cfg.file_label}, column {cfg.columns.get(fk.column, fk.column)!r}: "
+                        f"{cfg.file_label}, column {show(cfg.columns.get(fk.column, fk.column))}: "
                         f"{len(ids)} {fk.column} value{'s' if len(ids) != 1 else ''} of `{name}` "
                         f"not found in `{fk.table}` ({configs[fk.table].file_label}): "
-                        f"{show_list(list(ids))} — {_readers.rows_text(pos, _readers.row0(cfg))}.",
+                        f"{show_list(list(ids))} — {_readers.rows_text(pos, cfg)}.",
                         f"add the missing rows to {configs[fk.table].file_label}, or check that both "
                         "files use the same numbering (leading zeros, prefixes)",
                         cfg.file_label,

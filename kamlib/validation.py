@@ -15,6 +15,8 @@ __all__ = ["DatasetError", "Problem"]
 
 #: How many offending rows or values a message shows.
 SHOW = 5
+#: How many characters of one value a message shows.
+SHOW_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,31 @@ def closest(name: str, candidates: Sequence[str]) -> str | None:
     return lowered[match[0]] if match else None
 
 
+def shorten(text: str, limit: int = SHOW_CHARS) -> str:
+    """``text`` safe to print: control characters escaped, cut at ``limit`` characters.
+
+    A cut text ends in ``…`` followed by its full length, ``(10,000 characters)``.
+    Invisible and control characters (``\\x1b``, ``\\u202e``, line breaks) are
+    shown escaped, as Python writes them, so a message cannot be made to hide or
+    rewrite itself.
+    """
+    cut = text if len(text) <= limit else text[: limit - 1]
+    escaped = "".join(c if c.isprintable() else repr(c)[1:-1] for c in cut)
+    return escaped if cut is text else f"{escaped}… ({len(text):,} characters)"
+
+
+def show(value: object, limit: int = SHOW_CHARS) -> str:
+    """One value as a message shows it: text quoted, escaped and cut (see :func:`shorten`)."""
+    if not isinstance(value, str):
+        return shorten(str(value), limit)
+    if len(value) <= limit:
+        return repr(value)
+    quoted = repr(value[: limit - 1])
+    return f"{quoted[:-1]}…{quoted[-1]} ({len(value):,} characters)"
+
+
 def show_list(items: Sequence[object], limit: int = SHOW) -> str:
-    """``'a', 'b', 'c'`` with ``… (N more)`` when the list is long."""
-    shown = ", ".join(repr(i) if isinstance(i, str) else str(i) for i in items[:limit])
+    """``'a', 'b', 'c'`` with ``… (N more)`` when the list is long; each value as :func:`show`."""
+    shown = ", ".join(show(i) for i in items[:limit])
     more = len(items) - limit
     return shown + (f" … ({more} more)" if more > 0 else "")
