@@ -140,9 +140,7 @@ def test_load_yaml_file_reads_a_bounded_prefix_and_names_read_errors(tmp_path):
     big.write_bytes(b"#" * (MAX_BYTES * 3))
     with pytest.raises(ConfigError) as info:
         load_yaml_file(big, source="reports.yaml")
-    assert f"reports.yaml is {MAX_BYTES + 1:,} bytes, more than the {MAX_BYTES:,}" in str(
-        info.value
-    )
+    assert f"reports.yaml is larger than the {MAX_BYTES:,} bytes" in str(info.value)
     with pytest.raises(ConfigError) as info:
         load_yaml_file(tmp_path)  # a folder
     assert f"{tmp_path}: cannot be read (Is a directory)" in str(info.value)
