@@ -1014,9 +1014,9 @@ def _move_into_place(new: Path, target: Path) -> None:
         os.replace(new, target)
         return
     old = Path(tempfile.mkdtemp(prefix=f".incomplete-replaced-{target.name}-", dir=new.parent))
-    write_marker(old, written_by=_WRITTEN_BY, running=True)
-    os.replace(target, old)  # onto the empty folder: the earlier batch, with its marker
-    write_marker(old, written_by=_WRITTEN_BY, running=True)
+    old.rmdir()  # a free hidden name
+    os.replace(target, old)
+    write_marker(old, written_by=_WRITTEN_BY, running=True)  # now this process's
     try:
         os.replace(new, target)
     except BaseException:
