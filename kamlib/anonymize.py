@@ -45,7 +45,8 @@ need them), so a colleague who knows the customers may still recognise "the
 largest OEM in Poland". It is a pseudonymized copy for the training room, not
 anonymous data in the legal sense; do not publish it. Scaling hides the level of
 the figures, not their proportions: anyone who knows one true amount can work out
-the factor.
+the factor of its group (not of the others). ``docs/anonymize.md`` lists what the
+copy protects and what it does not.
 
 The pseudonyms
 --------------
@@ -87,9 +88,10 @@ model are never copied, and neither are files that are not tables of the model
 - ``accounts``: ``account_id`` pseudonym; ``name`` "Account <code>";
   ``account_manager`` and ``group`` pseudonyms (the same manager or group keeps one
   alias, so workload and group membership stay visible); ``first_order_date``
-  shifted; ``annual_sales`` × money factor; ``headcount`` × money factor, rounded to
-  whole people (at least 1 where it was at least 1) — it is public, so it would
-  point at the customer; ``country``, ``region``, ``industry``, ``segment`` kept
+  shifted; ``annual_sales`` × its own factor; ``headcount`` × its own factor, rounded
+  to whole people (at least 1 where it was at least 1) — both are public, so they
+  would point at the customer, and a factor of their own keeps a published figure from
+  giving away the money factor; ``country``, ``region``, ``industry``, ``segment`` kept
   (scrubbed, see below); the flags ``is_distributor``, ``is_multinational``,
   ``is_prestige``, ``is_test_partner`` kept.
 - ``products``: ``product_id`` pseudonym; ``name`` "Product <code>";
@@ -102,35 +104,57 @@ model are never copied, and neither are files that are not tables of the model
 - ``contacts``: ``contact_id``, ``account_id`` pseudonyms; ``name`` "Contact
   <code>"; ``job_title`` kept (scrubbed): a function such as "Purchasing Manager"
   names nobody once the company is hidden, and the buying-centre lesson needs it;
-  ``role``, ``influence``, ``attitude`` kept; ``last_contact`` shifted.
+  ``role`` kept (a category, see below); ``influence``, ``attitude`` kept; ``last_contact`` shifted.
 - ``interactions``: ``interaction_id``, ``account_id``, ``contact_id`` pseudonyms;
-  ``date`` shifted; ``type`` kept; ``outcome`` and ``reason`` kept (scrubbed: the
+  ``date`` shifted; ``type`` kept (a category); ``outcome`` and ``reason`` kept (scrubbed: the
   loss analysis reads "account lost" and the reason); ``note`` (free text) becomes
   "(note removed)" where there was one.
 - ``proposals``: ``proposal_id``, ``account_id``, ``competitor`` pseudonyms;
-  ``date``, ``decided_date`` shifted; ``value`` × money factor; ``kind``,
-  ``outcome`` kept; ``reason`` kept (scrubbed).
+  ``date``, ``decided_date`` shifted; ``value`` × its own factor (an awarded tender
+  can be published); ``kind``, ``outcome`` kept (categories); ``reason`` kept (scrubbed).
 - ``competitors``: ``account_id``, ``competitor`` pseudonyms; ``since`` shifted;
   ``estimated_share`` kept (a fraction).
 - ``surveys``: ``account_id`` pseudonym; ``date`` shifted; ``score`` kept;
   ``comment`` (free text) becomes "(comment removed)" where there was one.
 
-*Scrubbed* means kept, except that a name the copy replaces elsewhere (an account
-id or name, a contact, product, group, manager or competitor name, four characters
-or longer) that appears inside the text as a whole word is replaced by its alias:
-an outcome "lost to Adhexa" becomes "lost to Competitor 4F2A". Categories with a
-fixed list of values (``role``, ``type``, ``kind``, proposal ``outcome``) are kept
-as they are.
+*Scrubbed* means kept, with what could name someone taken out (``docs/anonymize.md``
+has the details and examples):
+
+- HTML tags are removed (``<script>…``, ``<img onerror=…>``), and so are stray angle
+  brackets; ``javascript:`` becomes ``[url]``;
+- e-mail addresses become ``[email]``, web addresses ``[url]``, phone numbers
+  (``+49 (0)89 123-4567``, ``089 123-4567``) ``[phone]``, and every number with three
+  digits or more or with decimals (amounts, invoice numbers, postcodes: ``12.345,67``,
+  ``R-2024-00017``) ``[number]``;
+- a whole name the copy replaces elsewhere (four characters or longer, any case)
+  becomes its alias: an outcome "lost to Adhexa" becomes "lost to Competitor 4F2A";
+- any other word that, folded (:func:`_fold`: case, accents, ß/ss, ä/ae, ö/oe, ü/ue,
+  doubled letters), is a word of three characters or more of a replaced value (an id,
+  account, contact, product, group, manager or competitor name) becomes ``[name]``:
+  "Mueller" for Müller, a surname alone, "Ivo". Not replaced: the :data:`STOPWORDS`
+  (legal forms, articles, generic company words), the words the kit's analyses read
+  (loss reasons, "lost", "cash", the model's categories), and a word of an account,
+  group or product name that is a category word (:func:`_category_words`: "Automotive"
+  of "Müller Automotive GmbH" where other accounts are in the automotive industry).
+
+Categories with a fixed list of values (``role``, ``type``, ``kind``, proposal
+``outcome``) are kept where the value is one of the model's, scrubbed otherwise. Every
+text cell of the copy that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return gets a leading apostrophe (:func:`kamlib.export.neutralise_formulas`), so that it
+never runs as a spreadsheet formula.
 
 Rows are sorted by date and pseudonym (or by pseudonym), so the order of the rows
 does not give away the original numbering.
 
 Amounts and quantities
 ----------------------
-All money columns are multiplied by one **money factor**, all quantities by one
-**quantity factor**, each between 0.5 and 2 and never between 0.9 and 1.1 (so real
-figures never slip through almost unchanged): ``2 ** ±m`` with ``m`` between
-log2(1.1) and 1, sign and size chosen by the secret. Values are rounded to the
+Each group of numeric columns (:data:`FACTOR_GROUPS`) is multiplied by a factor of
+its own: ``money`` (transaction amounts, costs, margins and invoice totals, which must
+add up and reconcile), ``quantity``, ``annual_sales``, ``headcount`` and
+``proposal_value``; a list price is × money ÷ quantity. Each factor lies between 0.5 and
+2 and never between 0.9 and 1.1 (so real figures never slip through almost unchanged):
+``2 ** ±m`` with ``m`` between log2(1.1) and 1, sign and size chosen by the secret; any
+two factors differ by a ratio of at least 1.1. Values are rounded to the
 decimals of the original column (at least 2; a list price keeps two more), so the
 copy looks like an export; a sum over many lines is therefore the scaled sum give
 or take half a cent per line. Shares, ratios, growth rates, coefficients of

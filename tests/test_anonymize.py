@@ -487,7 +487,7 @@ LEAKY_ACCOUNTS = """\
 account_id,name,country,region,industry,segment,account_manager,group,headcount,annual_sales
 A1,Müller Präzisionstechnik GmbH,DE,"Tel +49 (0)89 123-4567",Automotive,\
 "=HYPERLINK(""http://evil.example/x"",""click"")",Ivo Novák,Zentrix Holding AG,1234,25000000
-A2,Beta AG,CH,South,Automotive,OEM,Ivo Novák,,40,8000000
+A2,Beta Automotive AG,CH,South,Automotive,OEM,Ivo Novák,,40,8000000
 A3,Quality Foods Ltd,FR,Präzisionstechnik area,Packaging,OEM,Sabine Roth,,10,2000000
 """
 
@@ -652,3 +652,17 @@ def test_invoices_keep_matching_their_lines(sample_pair):
     assert (
         gap_now <= gap_was.to_numpy() * key.money_factor + 0.005 * (lines_per_invoice + 1)
     ).all()
+
+
+def test_the_doc_lists_the_stopwords_and_the_factor_groups():
+    text = (kamlib.project_root() / "docs" / "anonymize.md").read_text(encoding="utf-8")
+    words = set(
+        re.findall(r"[a-z_]+", " ".join(re.findall(r"\*\*Stop words\*\*.*?- \*\*", text, re.S)))
+    )
+    assert set(anonymize.STOPWORDS) <= words, set(anonymize.STOPWORDS) - words
+    for group, columns in anonymize.FACTOR_GROUPS.items():
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{group}` |"))
+        for column in columns:
+            name = column.split(".")[1]
+            assert f"`{column}`" in row or f"`.{name}`" in row, column
+    assert "not anonymisation" in text and "GDPR" in text
