@@ -1,0 +1,214 @@
+"""A dataset whose every free-text cell and name carries a script or formula payload.
+
+The payloads are valid data: every command accepts them (exit 0), writes them as
+visible text, and no page it writes runs them.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+
+from .hostile import (
+    DATASET_TOKEN,
+    changes,
+    check_result,
+    html_problems,
+    page_text,
+    pages,
+    parse_page,
+    run_cli,
+    tree_state,
+)
+
+NOTEBOOKS = sorted(
+    p.stem for p in (Path(__file__).parents[2] / "notebooks").glob("[0-9][0-9]_*.ipynb")
+)
+#: Text in a copy or export that shows a payload was kept as it came.
+LIVE = ("<script", "<img", "<svg", "onerror=", "onload=", "javascript:")
+
+
+def _run_folder(out: Path) -> Path:
+    runs = [p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert len(runs) == 1, f"expected one run folder in {out}, found {runs}"
+    return runs[0]
+
+
+def _batch_folder(out: Path) -> Path:
+    return _run_folder(out)
+
+
+def _formula_cells(folder: Path) -> list[str]:
+    """Cells of the CSV files under ``folder`` that a spreadsheet would run as formulas."""
+    found = []
+    for path in sorted(folder.rglob("*.csv")):
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            for line, row in enumerate(csv.reader(fh), start=1):
+                for cell in row:
+                    if re.match(r"[=+\-@\t\r]", cell) and not re.fullmatch(
+                        r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", cell
+                    ):
+                        found.append(f"{path.relative_to(folder)} line {line}: {cell[:60]!r}")
+    return found
+
+
+def _unsafe_pages(folder: Path) -> dict[str, list[str]]:
+    found = {}
+    for page in pages(folder):
+        problems = html_problems(page)
+        if problems:
+            found[str(page.relative_to(folder))] = problems[:3]
+    return found
+
+
+# --- kam check ---------------------------------------------------------------------------
+
+
+def test_check_accepts_payloads_as_text(payload_data, payload_base):
+    before = tree_state(payload_base)
+    result = run_cli(["check", payload_data.folder], timeout=120)
+    check_result(result, 0)
+    assert "is valid" in result.out
+    assert changes(before, tree_state(payload_base)) == []
+
+
+# --- kam report ----------------------------------------------------------------------------
+
+
+def test_report_runs_every_notebook_on_payloads(payload_report):
+    check_result(payload_report.result, 0)
+
+
+def test_report_changes_nothing_outside_its_out_folder(payload_report):
+    assert changes(payload_report.before, payload_report.after) == []
+
+
+@pytest.mark.parametrize("page", [*NOTEBOOKS, "index"])
+def test_report_page_runs_no_payload(payload_report, page):
+    path = _run_folder(payload_report.out) / f"{page}.html"
+    assert path.is_file(), f"no {path.name} in {path.parent}"
+    assert html_problems(path) == []
+
+
+@pytest.mark.parametrize("page", NOTEBOOKS)
+def test_report_page_has_a_content_security_policy(payload_report, page):
+    path = _run_folder(payload_report.out) / f"{page}.html"
+    policies = parse_page(path).csp
+    assert policies, f"{path.name} has no <meta http-equiv='Content-Security-Policy'>"
+    assert any("default-src" in policy for policy in policies), policies
+
+
+def test_report_shows_payloads_as_text(payload_report):
+    # the payloads reached the pages (else the checks above prove nothing) and read as text
+    folder = _run_folder(payload_report.out)
+    shown = [p.name for p in pages(folder) if "alert(1)" in page_text(p)]
+    assert shown, f"no report page in {folder} shows a payload as text"
+
+
+def test_report_exports_neutralise_formulas(payload_report):
+    exports = _run_folder(payload_report.out) / "exports"
+    assert any(exports.rglob("*.csv")), f"no exported table in {exports}"
+    assert _formula_cells(exports) == []
+
+
+# --- kam dossiers -------------------------------------------------------------------------
+
+
+def test_dossiers_accept_payloads(payload_dossiers):
+    check_result(payload_dossiers.result, 0)
+    assert changes(payload_dossiers.before, payload_dossiers.after) == []
+
+
+def test_dossier_pages_run_no_payload(payload_dossiers, payload_data):
+    folder = _batch_folder(payload_dossiers.out)
+    assert len(pages(folder)) >= len(payload_data.account_names)
+    assert _unsafe_pages(folder) == {}
+
+
+def test_customer_reports_accept_payloads(payload_customer):
+    check_result(payload_customer.result, 0)
+    assert changes(payload_customer.before, payload_customer.after) == []
+
+
+def test_customer_report_pages_run_no_payload(payload_customer, payload_data):
+    folder = _batch_folder(payload_customer.out)
+    assert len(pages(folder)) >= len(payload_data.account_names)
+    assert _unsafe_pages(folder) == {}
+
+
+def _mentioned(text: str, ids: dict[str, str]) -> set[str]:
+    """The accounts whose id or (distinctive) name occurs in ``text``."""
+    names = list(ids.values())
+    found = set()
+    for account, name in ids.items():
+        distinctive = not any(name != other and name in other for other in names)
+        if re.search(rf"(?<![\w]){re.escape(account)}(?![\w])", text) or (
+            distinctive and name in text
+        ):
+            found.add(account)
+    return found
+
+
+def test_customer_folder_holds_nothing_about_other_customers(payload_customer, payload_data):
+    # the folder is meant to be sent out: each file there is for one customer only, and
+    # none names the internal dataset
+    folder = _batch_folder(payload_customer.out)
+    leaks = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        text = (
+            page_text(path)
+            if path.suffix == ".html"
+            else path.read_text(encoding="utf-8", errors="replace")
+        )
+        about = _mentioned(text, payload_data.account_names)
+        if len(about) > 1:
+            leaks[str(path.relative_to(folder))] = f"names {len(about)} customers"
+        if DATASET_TOKEN in text:
+            leaks[str(path.relative_to(folder))] = "names the internal dataset"
+    assert leaks == {}
+
+
+# --- kam anonymize ---------------------------------------------------------------------------
+
+
+def _copy_texts(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): p.read_text(encoding="utf-8", errors="replace")
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_anonymize_accepts_payloads(payload_anonymized):
+    check_result(payload_anonymized.result, 0)
+    assert changes(payload_anonymized.before, payload_anonymized.after) == []
+
+
+def test_anonymized_copy_holds_no_script_payload(payload_anonymized):
+    found = {
+        name: [m for m in LIVE if m in text.lower()]
+        for name, text in _copy_texts(payload_anonymized.out).items()
+    }
+    assert {name: m for name, m in found.items() if m} == {}
+
+
+def test_anonymized_copy_neutralises_formulas(payload_anonymized):
+    assert _formula_cells(payload_anonymized.out) == []
+
+
+def test_anonymized_copy_holds_no_original_name(payload_anonymized, payload_data):
+    names = [
+        *payload_data.account_names.values(),
+        *payload_data.contact_names,
+        # the first word of a company name, written into its group's name
+        *{n.split()[0] for n in payload_data.account_names.values() if len(n.split()[0]) >= 5},
+        DATASET_TOKEN,
+    ]
+    texts = {name: text.lower() for name, text in _copy_texts(payload_anonymized.out).items()}
+    leaks = {
+        file: sorted({n for n in names if n.lower() in text})[:5] for file, text in texts.items()
+    }
+    assert {file: found for file, found in leaks.items() if found} == {}
