@@ -589,12 +589,8 @@ def _text_setting(raw: dict, key: str, default: str, label: str) -> tuple[str, l
     return str(value).strip() or default, []
 
 
-def read_config(path: Path) -> tuple[DatasetConfig | None, list[Problem]]:
-    """Parse the dataset at ``path`` (folder or YAML file) into a config and its problems.
-
-    Never raises for a bad ``kam.yaml``: everything wrong is returned as problems
-    (see the module docstring for what is checked).
-    """
+def _find_config(path: Path) -> Path | tuple[DatasetConfig | None, list[Problem]]:
+    """The kam.yaml to read for ``path``, or the finished result when there is none."""
     if path.is_dir():
         yaml_path = path / CONFIG_NAME
         if not yaml_path.is_file():
@@ -617,6 +613,28 @@ def read_config(path: Path) -> tuple[DatasetConfig | None, list[Problem]]:
                 str(path),
             )
         ]
+    return yaml_path
+
+
+def read_config(path: Path) -> tuple[DatasetConfig | None, list[Problem]]:
+    """Parse the dataset at ``path`` (folder or YAML file) into a config and its problems.
+
+    Never raises for a bad ``kam.yaml``: everything wrong is returned as problems
+    (see the module docstring for what is checked).
+    """
+    try:
+        found = _find_config(path)
+    except OSError as exc:
+        return None, [
+            Problem(
+                f"{path}: cannot be read ({exc.strerror or exc}).",
+                "check that the folder exists and that you may read it",
+                str(path),
+            )
+        ]
+    if not isinstance(found, Path):
+        return found
+    yaml_path = found
     label = str(yaml_path)
     try:
         raw = load_yaml_file(yaml_path, source=label)

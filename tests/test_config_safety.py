@@ -533,3 +533,20 @@ def test_a_dataset_folder_reached_through_a_symlink_is_fine(make_dataset, good_f
     link = tmp_path / "link-to-ds"
     link.symlink_to(root, target_is_directory=True)
     assert len(load_dataset(link).transactions) == 4
+
+
+def test_unreadable_dataset_folder_is_a_problem(make_dataset, good_files, monkeypatch):
+    # as root chmod cannot deny reading, so the stat of a file inside fails by monkeypatch
+    root = make_dataset(good_files)
+    real_is_file = Path.is_file
+
+    def is_file(self):
+        if self.parent == root:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_is_file(self)
+
+    monkeypatch.setattr(Path, "is_file", is_file)
+    config, problems = read_config(root)
+    assert config is None
+    (msg,) = [str(p) for p in problems]
+    assert f"{root}: cannot be read (Permission denied)" in msg
