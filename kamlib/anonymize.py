@@ -720,10 +720,17 @@ def _words(values: pd.Series) -> pd.DataFrame:
 
 
 def _name_words(values: pd.Series) -> set[str]:
-    """Folded words of names that can point at someone: 3+ characters, not only digits."""
-    words = _words(values)
-    usable = (words["word"].str.len() >= 3) & ~words["word"].str.isdigit()
-    return set(words.loc[usable, "folded"])
+    """Folded words of names that can point at someone: 3+ characters, no run of 3 digits.
+
+    A word with three digits in a row (``K10001``) never survives the numbers pattern,
+    so it need not be looked for.
+    """
+    words = pd.Series(
+        values.dropna().astype(str).str.findall(_WORD.pattern).explode().dropna().unique(),
+        dtype=object,
+    )
+    usable = words[(words.str.len() >= 3) & ~words.str.contains(r"\d{3}", regex=True)]
+    return set(_fold(usable))
 
 
 def _held(frame: pd.DataFrame, entity: str, columns: Iterable[str]) -> pd.DataFrame:
@@ -788,7 +795,7 @@ class _Scrubber:
         self._first: dict[str, list[str]] = defaultdict(list)
         for original in self._whole:
             self._first[_WORD.findall(original)[0]].append(original)
-        self._names = frozenset(names)
+        self._names = pd.Index(sorted(set(names)), dtype=object)  # a hash table for isin
 
     def clean(self, texts: pd.Series) -> pd.Series:
         """Each text (a Series of ``str``) scrubbed."""
@@ -796,7 +803,7 @@ class _Scrubber:
         for pattern, token in _PATTERNS:
             out = out.str.replace(pattern, token, regex=True)
         words = _words(out).drop_duplicates("word")
-        hidden = set(words.loc[words["folded"].isin(self._names), "word"])
+        hidden = set(words.loc[words["folded"].astype(object).isin(self._names), "word"])
         candidates = sorted(
             {o for w in words["word"].str.lower() for o in self._first.get(w, ())},
             key=lambda o: (-len(o), o),
@@ -914,7 +921,10 @@ def _anonymize_table(
         elif action == "keep":
             columns[column] = values.copy()
         # anything else is not a column of the model: not copied
-    out = neutralise_formulas(pd.DataFrame(columns, index=frame.index))
+    out = pd.DataFrame(columns, index=frame.index)
+    kept = [c for c in out.columns if rules[c][0] in ("scrub", "category", "keep")]
+    if kept:  # aliases, generated names, numbers and dates cannot start a formula
+        out[kept] = neutralise_formulas(out[kept])
     order = [c for c in _ORDER[table] if c in out]
     if order:
         out = out.sort_values(order, kind="stable", na_position="last")
