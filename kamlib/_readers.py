@@ -507,12 +507,15 @@ def _parse_number(
             ~text.astype("string").str.contains(".", regex=False).fillna(False).astype(bool)
         )
     values = native.where(~is_text, parsed).astype(float)
-    stripped = cleaned.str.strip()
-    nonfinite = stripped.str.fullmatch(_NON_FINITE, case=False).fillna(False).astype(
-        bool
-    ) | pd.Series(np.isinf(values.to_numpy()), index=series.index)
-    whole = stripped.str.fullmatch(r"[-+]?\d+").fillna(False).astype(bool)
-    inexact = (whole & values.abs().ge(LARGEST_EXACT)).fillna(False).astype(bool) | native_huge
+    nonfinite = pd.Series(np.isinf(values.to_numpy()), index=series.index)
+    unparsed = (text.notna() & values.isna()).to_numpy()
+    # the text checks run on the few cells concerned only, not on the whole column
+    typed_nan = cleaned[unparsed].str.strip().str.fullmatch(_NON_FINITE, case=False)
+    nonfinite[unparsed] = typed_nan.fillna(False).astype(bool).to_numpy()
+    huge = (is_text & values.abs().ge(LARGEST_EXACT)).fillna(False).astype(bool).to_numpy()
+    whole = cleaned[huge].str.strip().str.fullmatch(r"[-+]?\d+").fillna(False).astype(bool)
+    inexact = native_huge.copy()
+    inexact[huge] = whole.to_numpy()
     bad = text.notna() & values.isna() & ~nonfinite
     return values, bad.astype(bool), nonfinite, inexact
 
@@ -535,8 +538,6 @@ def _parse_date_text(text: pd.Series, date_format: str | None) -> pd.Series:
     conversion.
     """
     fmt = date_format or "ISO8601"
-    offsets = text.astype("string").str.extract(_OFFSET, expand=False).fillna("")
-    keys = pd.unique(offsets[text.notna()])
 
     def parse(part: pd.Series) -> pd.Series:
         try:
@@ -544,10 +545,14 @@ def _parse_date_text(text: pd.Series, date_format: str | None) -> pd.Series:
         except (ValueError, OverflowError):  # a format pandas refuses: nothing parses
             return pd.Series(pd.NaT, index=part.index, dtype="datetime64[us]")
 
-    if len(keys) <= 1:
-        return parse(text)
+    try:
+        return _local_dates(pd.to_datetime(text, format=fmt, errors="coerce"))
+    except (ValueError, OverflowError):  # mixed offsets (or a format pandas refuses)
+        pass
+    offsets = text.astype("string").str.extract(_OFFSET, expand=False).fillna("")
+    keys = pd.unique(offsets[text.notna()])
     parts = [parse(text[(offsets == key).to_numpy()]) for key in keys]
-    return pd.concat(parts).reindex(text.index)
+    return pd.concat(parts).reindex(text.index) if parts else parse(text)
 
 
 def _excel_serial_dates(numbers: pd.Series) -> pd.Series:

@@ -186,11 +186,13 @@ def _load_table(
         values, col_problems = _readers.parse_column(raw[src], col, src, cfg, warnings=warnings)
         problems += col_problems
         columns[col.name] = values
-        empty = _readers.blank(raw[src]).to_numpy().copy()  # unparseable: reported above
         if src in formulas:
             problems.append(_readers.formula_problem(cfg, col, src, formulas[src]))
-            empty[formulas[src]] = False
-        if col.required and empty.any():
+        if not col.required:
+            continue
+        empty = _readers.blank(raw[src]).to_numpy().copy()  # unparseable: reported above
+        empty[formulas.get(src, [])] = False  # reported as formulas
+        if empty.any():
             pos = np.flatnonzero(empty)
             problems.append(
                 Problem(
