@@ -290,7 +290,13 @@ def _load(config: DatasetConfig, source: Path, problems: list[Problem]) -> Datas
         if frame is not None:
             tables[name] = frame
             ignored[name] = ign
+    from kamlib import _identity  # (to move to the top imports)
+
+    # normalize_ids first, so that references and look-alikes are checked on the result
+    tables, id_problems = _identity.normalize_tables(tables, config.tables)
+    problems += id_problems
     problems += _check_references(tables, config.tables)
+    problems += _identity.lookalike_problems(tables, config.tables)
     if problems:
         raise DatasetError(str(source), problems)
     tx = tables["transactions"]
