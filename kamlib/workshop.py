@@ -73,7 +73,7 @@ def copy_course(
     if seed is not None:
         from kamlib.sample import write_sample
 
-        group = write_sample(target / "data" / f"group-{seed}", seed=seed)
+        group = write_sample(target / "data" / f"group-{seed}", seed=seed, replace=replace)
         # the generator's planted truth is the trainer's answer key, not the learner's:
         # `kam sample --seed N` gives the trainer the same company with it
         (group / "scenario.csv").unlink()

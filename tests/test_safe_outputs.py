@@ -430,3 +430,13 @@ def test_customer_folders_hold_only_that_customer(tmp_path, capsys):
     assert "not for customers" in overview.read_text(encoding="utf-8").lower()
     out = capsys.readouterr().out
     assert "one folder per customer" in out and str(overview) in out
+
+
+def test_a_course_copy_with_its_group_company_can_be_replaced(tmp_path):
+    from kamlib.workshop import copy_course
+
+    course = copy_course(tmp_path / "c", seed=3)
+    group = course / "data" / "group-3"
+    assert _files.read_marker(group) == {"written_by": "kam sample"}
+    copy_course(course, seed=3, replace=True)  # the group's sample is the kit's: replaced
+    assert (group / "kam.yaml").is_file() and not (group / "scenario.csv").exists()
