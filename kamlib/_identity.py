@@ -128,6 +128,7 @@ _INVISIBLE = (
 _INVISIBLE_RE = re.compile(f"[{_INVISIBLE}]")
 # shown as ⟨U+XXXX⟩: invisible characters, spaces other than " ", control characters
 _HIDDEN_RE = re.compile(f"[{_INVISIBLE}\\x00-\\x1f\\x7f-\\x9f]|[^\\S ]")
+_PLAIN = r"[!-~]+(?: [!-~]+)*"
 _NON_BREAKING = {"\u00a0", "\u2007", "\u202f"}
 _LONGEST = 40  # characters of an id shown in a message
 
@@ -152,14 +153,19 @@ def _on_unique(series: pd.Series, func) -> pd.Series:
 
 
 def _normal(text: pd.Series) -> pd.Series:
+    # printable ASCII with single inner spaces (most ids) only needs upper-casing
+    plain = text.str.fullmatch(_PLAIN).to_numpy(dtype=bool)
+    out = text.str.upper()
+    rest = text[~plain]
     # folding until nothing changes (at most a few rounds) makes it idempotent even for
     # the rare characters whose NFKC or upper-case form folds further
     for _ in range(4):
-        again = _fold(text)
-        if again.equals(text):
+        again = _fold(rest)
+        if again.equals(rest):
             break
-        text = again
-    return text
+        rest = again
+    out[~plain] = rest
+    return out
 
 
 def normalize_id(series: pd.Series) -> pd.Series:

@@ -343,13 +343,13 @@ def test_normalising_a_key_that_then_repeats_is_an_error(make_dataset):
 
 
 @needs_option
-def test_normalize_ids_in_kam_yaml_merges_lookalikes(make_dataset):
+@pytest.mark.parametrize("asks", ["transactions", "accounts"])
+def test_normalize_ids_in_kam_yaml_merges_lookalikes(make_dataset, asks):
+    # either side asking normalises account_id in both, so the references still match
     tx = tx_with("K100", "k100", "K\u200b100", "\u041a100")
-    yaml = """\
-        tables:
-          transactions: {file: transactions.csv, normalize_ids: true}
-          accounts: accounts.csv
-        """
+    files = {"transactions": "transactions.csv", "accounts": "accounts.csv"}
+    files[asks] = f"{{file: {files[asks]}, normalize_ids: true}}"
+    yaml = f"tables:\n  transactions: {files['transactions']}\n  accounts: {files['accounts']}\n"
     root = make_dataset({"transactions.csv": tx, "accounts.csv": "account_id\nk100\n"}, yaml)
     ds = load_dataset(root)
     assert ds.transactions["account_id"].tolist() == ["K100"] * 4
