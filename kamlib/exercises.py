@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kamlib.safe import escape_markdown, literal
+from kamlib.safe import escape_markdown
 
 __all__ = ["Exercise", "Feedback", "NotAttempted", "___"]
 
@@ -149,7 +149,7 @@ class Text:
             body = f"{fence}python\n{self.body}\n{fence}"
         else:
             body = escape_markdown(self.body)
-        return f"**{literal(self.title)}**\n\n{body}"
+        return f"**{escape_markdown(self.title)}**\n\n{body}"
 
     def _repr_html_(self) -> str | None:
         """Folded: a learner opens it on purpose, even after "Run all"."""
