@@ -12,8 +12,8 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from kamlib import _readers
-from kamlib.config import DatasetConfig, TableConfig, read_config
+from kamlib import _identity, _readers
+from kamlib.config import _SHARED_OK, DatasetConfig, TableConfig, read_config
 from kamlib.paths import resolve_dataset
 from kamlib.schema import MODEL
 from kamlib.validation import SHOW, DatasetError, Problem, closest, show, show_list
@@ -175,6 +175,33 @@ def _load_table(
     spec = MODEL[cfg.table]
     found = list(raw.columns)
     sources = {col.name: cfg.columns.get(col.name, col.name) for col in spec.columns}
+    # `columns: {amount: cost}` makes the file's "cost" column the amount: it is then not
+    # also read as the model's cost by its name (margin would be 0)
+    taken = {src: name for name, src in cfg.columns.items()}
+    for name, src in list(sources.items()):
+        other = taken.get(src, name)
+        if (
+            name not in cfg.columns
+            and other != name
+            and src in raw.columns
+            and (cfg.table, frozenset({name, other})) not in _SHARED_OK
+        ):
+            del sources[name]
+            required = spec.column(name).required
+            note = Problem(
+                f"{cfg.file_label}: column {show(src)} is mapped to `{other}`, so it is not "
+                f"also read as `{name}` (table `{cfg.table}`)"
+                + (", which is required." if required else "."),
+                f"map `{name}` to another column under tables.{cfg.table}.columns"
+                + ("" if required else " if the file has one"),
+                cfg.file_label,
+                cfg.table,
+                name,
+            )
+            if required:
+                problems.append(note)
+            elif warnings is not None:
+                warnings.append(note)
     sources = {name: src for name, src in sources.items() if src in raw.columns}
     used = set(sources.values())
     formulas = _readers.empty_formulas(cfg, raw[list(dict.fromkeys(sources.values()))])
@@ -256,14 +283,32 @@ def _check_references(
             if unknown.any():
                 pos = np.flatnonzero(unknown.to_numpy())
                 ids = pd.unique(frame.loc[unknown, fk.column])
+                target_file = configs[fk.table].file_label
+                hint = (
+                    f"add the missing rows to {target_file}, or check that both "
+                    "files use the same numbering (leading zeros, prefixes)"
+                )
+                # an id that differs from a known one only in case, invisible characters or
+                # look-alike letters: say so, and how to merge them
+                keys = _identity.id_key(target[key].dropna().drop_duplicates())
+                missing = pd.Series(ids, dtype=object)
+                near = missing[_identity.id_key(missing).isin(set(keys)).to_numpy()]
+                if len(near):
+                    known = dict(zip(keys, target[key].dropna().drop_duplicates(), strict=True))
+                    first = near.iloc[0]
+                    match = known[_identity.id_key(pd.Series([first])).iloc[0]]
+                    hint = (
+                        f"{show(first)} looks like {show(match)} in {target_file}: fix the "
+                        "spelling, or set `normalize_ids: true` (it applies to both tables); "
+                        + hint
+                    )
                 problems.append(
                     Problem(
                         f"{cfg.file_label}, column {show(cfg.columns.get(fk.column, fk.column))}: "
                         f"{len(ids)} {fk.column} value{'s' if len(ids) != 1 else ''} of `{name}` "
-                        f"not found in `{fk.table}` ({configs[fk.table].file_label}): "
+                        f"not found in `{fk.table}` ({target_file}): "
                         f"{show_list(list(ids))} — {_readers.rows_text(pos, cfg)}.",
-                        f"add the missing rows to {configs[fk.table].file_label}, or check that both "
-                        "files use the same numbering (leading zeros, prefixes)",
+                        hint,
                         cfg.file_label,
                         name,
                         fk.column,
@@ -273,7 +318,10 @@ def _check_references(
 
 
 def _load(config: DatasetConfig, source: Path, problems: list[Problem]) -> Dataset:
-    if "transactions" not in config.tables:
+    # a transactions table the config refused (outside the folder, a bad file name) has
+    # its own problem already: do not also say it is missing
+    refused = any(p.table == "transactions" for p in problems)
+    if "transactions" not in config.tables and not refused:
         problems.append(
             Problem(
                 f"{source}: no `transactions` table (invoice lines), the one table every dataset needs.",
@@ -284,14 +332,13 @@ def _load(config: DatasetConfig, source: Path, problems: list[Problem]) -> Datas
         )
     tables: dict[str, pd.DataFrame] = {}
     ignored: dict[str, tuple[str, ...]] = {}
+    warnings: list[Problem] = []
     for name, cfg in config.tables.items():
-        frame, ign, table_problems = _load_table(cfg)
+        frame, ign, table_problems = _load_table(cfg, warnings=warnings)
         problems += table_problems
         if frame is not None:
             tables[name] = frame
             ignored[name] = ign
-    from kamlib import _identity  # (to move to the top imports)
-
     # normalize_ids first, so that references and look-alikes are checked on the result
     tables, id_problems = _identity.normalize_tables(tables, config.tables)
     problems += id_problems
@@ -310,6 +357,7 @@ def _load(config: DatasetConfig, source: Path, problems: list[Problem]) -> Datas
         quantity_unit=config.quantity_unit,
         files=MappingProxyType({n: c.file for n, c in config.tables.items()}),
         ignored_columns=MappingProxyType(ignored),
+        warnings=tuple(warnings),
     )
 
 

@@ -77,7 +77,9 @@ def test_native_infinite_floats_from_parquet_are_refused(make_dataset, tmp_path)
     ).assign(amount=[np.inf, 5.0])
     frame.to_parquet(root / "transactions.parquet")
     msg = one_problem(root)
-    assert "column 'amount' (transactions.amount): 1 value is not a finite number — row 1: inf" in msg
+    assert (
+        "column 'amount' (transactions.amount): 1 value is not a finite number — row 1: inf" in msg
+    )
 
 
 # --- 2. dates outside pandas' range ------------------------------------------------------
@@ -393,3 +395,95 @@ def test_a_header_typo_is_reported_before_the_body_is_read(make_dataset, monkeyp
     assert "Columns found: 'account_id', 'date', 'amuont'" in msg
     assert "closest match: 'amuont'" in msg
     assert calls and all(n is not None and n <= 50 for n in calls), calls  # never the body
+
+
+# --- integration in the loader (dataset._load) -----------------------------------------
+
+
+def test_excel_serial_warning_reaches_the_dataset(tmp_path):
+    import openpyxl
+
+    from kamlib.dataset import load_dataset
+
+    root = tmp_path / "xl"
+    root.mkdir()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["account_id", "date", "amount"])
+    sheet.append(["A1", 45292, 10.0])  # 45292 = 2024-01-01 in Excel's 1900 system
+    sheet.append(["A2", "2024-01-02", 20.0])
+    book.save(root / "transactions.xlsx")
+    ds = load_dataset(root)
+    assert len(ds.warnings) == 1
+    assert "Excel date serial" in str(ds.warnings[0])
+    assert str(ds.transactions["date"].min().date()) == "2024-01-01"
+
+
+def test_a_column_mapped_elsewhere_is_not_also_read_by_its_own_name(make_dataset):
+    from kamlib.dataset import load_dataset
+
+    root = make_dataset(
+        {"t.csv": "account_id,date,cost\nA1,2025-01-01,10\nA2,2025-01-02,20\n"},
+        yaml="""
+        tables:
+          transactions:
+            file: t.csv
+            columns: {amount: cost}
+        """,
+    )
+    ds = load_dataset(root)
+    assert "cost" not in ds.transactions  # the file's cost column is the amount
+    assert ds.transactions["amount"].tolist() == [10.0, 20.0]
+    (note,) = ds.warnings
+    assert "column 'cost' is mapped to `amount`, so it is not also read as `cost`" in str(note)
+
+
+def test_a_required_column_mapped_elsewhere_is_a_problem(make_dataset):
+    from kamlib.dataset import DatasetError, load_dataset
+
+    root = make_dataset(
+        {"t.csv": "account_id,date,amount\nA1,2025-01-01,10\n"},
+        yaml="""
+        tables:
+          transactions:
+            file: t.csv
+            columns: {product_id: account_id}
+        """,
+    )
+    with pytest.raises(DatasetError) as err:
+        load_dataset(root)
+    assert "is mapped to `product_id`, so it is not also read as `account_id`" in str(err.value)
+    assert "which is required" in str(err.value)
+
+
+def test_a_transactions_file_refused_by_the_config_is_not_also_called_missing(make_dataset):
+    from kamlib.dataset import DatasetError, load_dataset
+
+    root = make_dataset(
+        {"a.csv": "account_id\nA1\n"},
+        yaml="""
+        tables:
+          transactions: ../../../../etc/passwd
+        """,
+    )
+    with pytest.raises(DatasetError) as err:
+        load_dataset(root)
+    text = str(err.value)
+    assert "outside the dataset folder" in text
+    assert "no `transactions` table" not in text
+    assert "root:" not in text  # the target's contents are never echoed
+
+
+def test_a_missing_reference_that_looks_like_a_known_id_says_so(make_dataset):
+    from kamlib.dataset import DatasetError, load_dataset
+
+    root = make_dataset(
+        {
+            "transactions.csv": "account_id,date,amount\nk100,2025-01-01,10\n",
+            "accounts.csv": "account_id,name\nK100,Alpha\n",
+        }
+    )
+    with pytest.raises(DatasetError) as err:
+        load_dataset(root)
+    assert "'k100' looks like 'K100' in accounts.csv" in str(err.value)
+    assert "normalize_ids: true" in str(err.value)
