@@ -280,7 +280,6 @@ def _column_problems(
     )
     src = cfg.columns.get(column, column)
     where = f"{cfg.file_label}, column {src!r} ({table}.{column})"
-    first_row = _readers.row0(cfg)
     problems = []
     empty = spellings[spellings["key"] == ""]
     if len(empty):
@@ -289,14 +288,14 @@ def _column_problems(
         problems.append(
             Problem(
                 f"{where}: {n} id{' is' if n == 1 else 's are'} only invisible characters and "
-                f"look{'s' if n == 1 else ''} empty — {_readers.rows_text(pos, first_row)}: "
+                f"look{'s' if n == 1 else ''} empty — {_readers.rows_text(pos, cfg)}: "
                 f"{', '.join(_visible(t) for t in empty['raw'].head(SHOW))}"
                 f"{f' … ({n - SHOW} more)' if n > SHOW else ''}.",
                 "fill in the id, or remove those rows",
                 cfg.file_label,
                 table,
                 column,
-                tuple(int(p) + first_row for p in pos[:SHOW]),
+                tuple(int(r) for r in _readers.row_numbers(pos[:SHOW], cfg)),
             )
         )
     grouped = spellings[(spellings["key"] != "") & spellings["key"].duplicated(keep=False)]
@@ -330,12 +329,12 @@ def _column_problems(
     problems.append(
         Problem(
             f"{where}: {len(grouped)} ids look alike but differ{in_groups} — {listed} — "
-            f"{_readers.rows_text(pos, first_row)} ({rarer}).",
+            f"{_readers.rows_text(pos, cfg)} ({rarer}).",
             hint,
             cfg.file_label,
             table,
             column,
-            tuple(int(p) + first_row for p in pos[:SHOW]),
+            tuple(int(r) for r in _readers.row_numbers(pos[:SHOW], cfg)),
         )
     )
     return problems
@@ -408,17 +407,16 @@ def _repeated_keys(before: pd.DataFrame, after: pd.DataFrame, table: str, cfg) -
     if len(groups) > SHOW:
         shown += f" … ({len(groups) - SHOW} more)"
     n = len(groups)
-    first_row = _readers.row0(cfg)
     return [
         Problem(
             f"{cfg.file_label}: key {' + '.join(key)} of `{table}` is not unique after "
             f"normalize_ids — {n} id{'s' if n != 1 else ''} written in several ways ({shown}) "
-            f"in {_readers.rows_text(pos, first_row)}.",
+            f"in {_readers.rows_text(pos, cfg)}.",
             f"these rows are one {' + '.join(key)}: keep one of them in the source",
             cfg.file_label,
             table,
             key[0],
-            tuple(int(p) + first_row for p in pos[:SHOW]),
+            tuple(int(r) for r in _readers.row_numbers(pos[:SHOW], cfg)),
         )
     ]
 
