@@ -284,14 +284,9 @@ def _configs(root, **normalize):
     }
 
 
-class _Cfg:
-    """A TableConfig stand-in with ``normalize_ids`` (until kamlib/config.py has it)."""
-
-    def __init__(self, cfg: TableConfig, normalize_ids: bool):
-        self._cfg, self.normalize_ids = cfg, normalize_ids
-
-    def __getattr__(self, name):
-        return getattr(self._cfg, name)
+def _Cfg(cfg: TableConfig, normalize_ids: bool) -> TableConfig:
+    """``cfg`` with ``normalize_ids`` set."""
+    return dataclasses.replace(cfg, normalize_ids=normalize_ids)
 
 
 def test_normalize_tables_merges_spellings_in_the_table_and_where_its_ids_appear(
