@@ -16,10 +16,6 @@ from kamlib.config import TableConfig, read_config
 from kamlib.paths import resolve_dataset
 
 FIX = "fix them in the source, or set `normalize_ids: true` for this table in kam.yaml"
-HAS_OPTION = "normalize_ids" in {f.name for f in dataclasses.fields(TableConfig)}
-needs_option = pytest.mark.skipif(
-    not HAS_OPTION, reason="needs TableConfig.normalize_ids (kamlib/config.py, another helper)"
-)
 
 
 def problems_of(root) -> list[str]:
@@ -337,7 +333,6 @@ def test_normalising_a_key_that_then_repeats_is_an_error(make_dataset):
     )
 
 
-@needs_option
 @pytest.mark.parametrize("asks", ["transactions", "accounts"])
 def test_normalize_ids_in_kam_yaml_merges_lookalikes(make_dataset, asks):
     # either side asking normalises account_id in both, so the references still match
@@ -351,7 +346,6 @@ def test_normalize_ids_in_kam_yaml_merges_lookalikes(make_dataset, asks):
     assert ds.get("accounts")["account_id"].tolist() == ["K100"]
 
 
-@needs_option
 def test_normalize_ids_in_defaults_applies_to_every_table(make_dataset):
     yaml = """\
         defaults: {normalize_ids: true}
@@ -366,7 +360,6 @@ def test_normalize_ids_in_defaults_applies_to_every_table(make_dataset):
     assert ds.get("accounts")["account_id"].tolist() == ["K100", "K 100"]
 
 
-@needs_option
 def test_normalised_config_still_reports_what_it_cannot_merge(make_dataset):
     yaml = "tables:\n  transactions: {file: transactions.csv, normalize_ids: true}\n"
     root = make_dataset({"transactions.csv": tx_with("K1", "K1", "k1")}, yaml)
