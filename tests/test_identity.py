@@ -272,9 +272,7 @@ def _configs(root, **normalize):
     assert problems == []
     return {
         name: (
-            dataclasses.replace(cfg, normalize_ids=normalize[name])
-            if HAS_OPTION and name in normalize
-            else cfg
+            dataclasses.replace(cfg, normalize_ids=normalize[name]) if name in normalize else cfg
         )
         for name, cfg in config.tables.items()
     }
