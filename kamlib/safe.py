@@ -175,8 +175,8 @@ def say(text: object) -> Sentence:
 
     Examples
     --------
-    >>> str(say("**<b>Acme</b>** bought [x](javascript:alert(1))")._repr_markdown_())
-    '**&lt;b&gt;Acme&lt;/b&gt;** bought \\\\[x\\\\](javascript\\\\:alert(1))'
+    >>> print(say("**<b>Acme</b>** bought [x](javascript:alert(1))")._repr_markdown_())
+    **&lt;b&gt;Acme&lt;/b&gt;** bought \\[x\\](javascript\\:alert(1))
     """
     return Sentence(str(text))
 
