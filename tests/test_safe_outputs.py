@@ -218,9 +218,22 @@ def _zombie(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_sigkill_of_kam_report_takes_papermill_and_the_kernel_along(tmp_path):
+    import nbformat
+
+    slow = tmp_path / "slow.ipynb"  # a kernel busy for a minute: it would outlive kam
+    cell = nbformat.v4.new_code_cell("seconds = 60", metadata={"tags": ["parameters"]})
+    notebook = nbformat.v4.new_notebook(
+        cells=[cell, nbformat.v4.new_code_cell("import time\ntime.sleep(seconds)")]
+    )
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(notebook, slow)
     out = tmp_path / "runs"
     proc = subprocess.Popen(
-        [str(KAM), "report", "00_start_here", "--out", str(out)],
+        [str(KAM), "report", str(slow), "--out", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -237,7 +250,7 @@ def test_sigkill_of_kam_report_takes_papermill_and_the_kernel_along(tmp_path):
     assert _processes_mentioning(str(out)) == []
     # a later run removes the killed run's temporary folder, and nothing else
     (out / "mine.txt").write_text("mine")
-    run = report_module.run_reports(["00_start_here"], out=out)
+    run = report_module.run_reports([slow], out=out, parameters={"seconds": 0})
     assert sorted(p.name for p in out.iterdir()) == sorted([run.folder.name, "mine.txt"])
 
 
