@@ -292,12 +292,13 @@ def _type_problem(name: str, value, info: dict) -> str:
     }[kind]
 
 
-def _check_types(jobs: list[tuple[Path, dict]], given_by: dict[Path, dict], declared_by) -> None:
+def _check_types(given_by: dict[Path, dict], declared_by: dict[Path, dict]) -> None:
+    """Refuse values that do not fit the type a notebook declares (papermill's inference)."""
     problems = []
-    for nb, params in jobs:
-        for name in given_by[nb]:
-            if name not in params:
-                continue
+    for nb, params in given_by.items():
+        for name in params:
+            if name not in declared_by[nb]:
+                continue  # given for the run, declared by another notebook
             info = declared_by[nb][name]
             expected = _type_problem(name, params[name], info)
             if expected:
@@ -676,7 +677,7 @@ def run_reports(
     declared_by = {nb: notebook_parameters(nb) for nb in paths}
     _check_parameters(paths, parameters, per_notebook, declared_by)
     given_by = {nb: {**parameters, **per_notebook.get(nb.stem, {})} for nb in paths}
-    _check_types([(nb, given_by[nb]) for nb in paths], given_by, declared_by)
+    _check_types(given_by, declared_by)
     root.mkdir(parents=True, exist_ok=True)
     remove_stale(root, written_by=_WRITTEN_BY)
     started = dt.datetime.now().astimezone()

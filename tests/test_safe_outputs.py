@@ -453,3 +453,22 @@ def test_a_course_copy_with_its_group_company_can_be_replaced(tmp_path):
     assert _files.read_marker(group) == {"written_by": "kam sample"}
     copy_course(course, seed=3, replace=True)  # the group's sample is the kit's: replaced
     assert (group / "kam.yaml").is_file() and not (group / "scenario.csv").exists()
+
+
+def test_a_name_too_long_for_the_file_system_exits_2(tmp_path, capsys):
+    out = tmp_path / ("x" * 300)
+    assert main(["dossiers", "--accounts", "K10127", "--workers", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "File name too long" in err and "give a shorter --out" in err
+    assert "Traceback" not in err and list(tmp_path.iterdir()) == []
+
+
+def test_the_help_states_the_exit_codes_and_the_marker(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    assert "exit codes:" in text and "0  done" in text
+    assert "1  problems in the data" in text and "2  usage" in text and ".kam-written" in text
+    with pytest.raises(SystemExit):
+        main(["sample", "--help"])
+    assert "--replace" in capsys.readouterr().out
