@@ -47,8 +47,8 @@ def payload_base(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def payload_data(payload_base) -> PayloadDataset:
-    """A sample company (60 accounts, 3 years) with a payload in every free-text cell."""
-    return add_payloads(make_sample(payload_base / "data"))
+    """A sample company (30 accounts, 3 years) with a payload in every free-text cell."""
+    return add_payloads(make_sample(payload_base / "data", accounts=30))
 
 
 @pytest.fixture(scope="session")
@@ -86,5 +86,5 @@ def payload_anonymized(payload_base, payload_data) -> Run:
 
 @pytest.fixture(scope="session")
 def plain_sample(tmp_path_factory) -> Path:
-    """A sample company without payloads (60 accounts), for the runs that are killed."""
-    return make_sample(tmp_path_factory.mktemp("plain") / "data")
+    """A sample company without payloads (30 accounts, 2 years), for runs that are killed."""
+    return make_sample(tmp_path_factory.mktemp("plain") / "data", accounts=30, years=2)

@@ -53,6 +53,16 @@ BOMB = "".join(
         ),
     ]
 )
+#: The same bomb as the items of a list (``notebooks:`` of a report configuration).
+BOMB_LIST = "".join(
+    [
+        '  - &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n',
+        *(
+            f"  - &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+        ),
+    ]
+)
 #: Memory a command may take before the operating system stops it (a bomb fails, not hangs).
 MEMORY_LIMIT = 2 * 1024**3
 
@@ -287,7 +297,7 @@ class PayloadDataset:
     contact_names: list[str]
 
 
-def make_sample(folder: Path, *, accounts: int = 60, years: int = 3, seed: int = 5) -> Path:
+def make_sample(folder: Path, *, accounts: int = 30, years: int = 3, seed: int = 5) -> Path:
     """Write a sample company with ``kam sample`` (the real command)."""
     result = run_cli(
         ["sample", "--out", folder, "--accounts", accounts, "--years", years, "--seed", seed],
@@ -302,9 +312,11 @@ def add_payloads(folder: Path) -> PayloadDataset:
     """Append a payload to every free-text cell and to the dataset's ``name:``.
 
     Each distinct text gets the same payload wherever it occurs (the ``i``-th distinct
-    text of a column gets ``PAYLOADS[i % 5]``), so groups, keys and joins stay as they
-    were. Each account's ``group`` becomes ``<its name's first word> Gruppe`` plus a
-    payload: a real-world leak of a name into another column.
+    text of a column gets ``PAYLOADS[i % 5]``, a formula in front of the text, the others
+    after it), so groups, keys and joins stay as they were; empty cells stay empty. Each
+    third account's ``group`` becomes ``<its name's first word> Gruppe``, and
+    each fourth contact's job title names the company, the person's e-mail address and a
+    phone number: real-world leaks of names into other columns.
     """
     account_names: dict[str, str] = {}
     contact_names: list[str] = []
@@ -322,6 +334,15 @@ def add_payloads(folder: Path) -> PayloadDataset:
                     row[at_group] = f"{row[at_name].split()[0]} Gruppe"
         if table == "contacts":
             contact_names = [row[header.index("name")] for row in rows]
+            at_title, at_account = header.index("job_title"), header.index("account_id")
+            for n, row in enumerate(rows[::4]):
+                company = account_names.get(row[at_account], "X").split()[0]
+                person = row[header.index("name")]
+                login = person.lower().replace(" ", ".")
+                row[at_title] = (
+                    f"{row[at_title]} at {company}, {login}@{company.lower()}.example, "
+                    f"+49 171 55{n:05d}"
+                )
         for column in _model_text_columns(table):
             if column not in header:
                 continue
@@ -395,6 +416,22 @@ def tiny_dataset(
 
 
 # --- processes ---------------------------------------------------------------------------------
+
+
+def slow_notebook(path: Path, *, seconds: int = 600) -> Path:
+    """Write a notebook that takes ``seconds`` (a run long enough to be killed under way)."""
+    import nbformat
+
+    params = nbformat.v4.new_code_cell('data = "sample"\nexports = "exports"')
+    params.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook(
+        cells=[params, nbformat.v4.new_code_cell(f"import time\ntime.sleep({seconds})")],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
+    nbformat.write(nb, path)
+    return path
 
 
 def _stat_fields(pid: int) -> list[str] | None:

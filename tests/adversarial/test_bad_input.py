@@ -94,6 +94,11 @@ def _outside_link(folder: Path, outside: Path) -> None:
     os.symlink(outside / "secret.csv", folder / "transactions.csv")
 
 
+def _outside_secret(folder: Path, outside: Path) -> None:
+    (outside / "secret.txt").write_text("db_password=hunter2\n", encoding="utf-8")
+    tiny_dataset(folder, files={}, yaml=_yaml_tx(file="../outside/secret.txt"))
+
+
 def _passwd(folder: Path, outside: Path) -> None:
     tiny_dataset(folder, files={}, yaml=_yaml_tx(file="../" * 12 + "etc/passwd"))
 
@@ -143,10 +148,17 @@ def _excel_formulas(folder: Path, outside: Path) -> None:
     _excel(folder / "transactions.xlsx", rows)
 
 
+def _folder_as_file(folder: Path, outside: Path) -> None:
+    tiny_dataset(folder, files={"accounts.csv": TINY_ACCOUNTS})
+    (folder / "transactions.csv").mkdir()
+    (folder / "transactions.csv" / "part-1.csv").write_text(TINY_TRANSACTIONS, encoding="utf-8")
+
+
 CASES = [
     Case("file-relative-outside", _outside_relative, says=("outside",), never=("OUT1",)),
     Case("file-absolute-outside", _outside_absolute, says=("outside",), never=("OUT1",)),
     Case("file-link-outside", _outside_link, says=("transactions.csv",), never=("OUT1",)),
+    Case("file-outside-not-echoed", _outside_secret, says=("secret.txt",), never=("hunter2",)),
     Case("file-etc-passwd", _passwd, says=("passwd",), never=("root:x:", "root:")),
     Case(
         "yaml-alias-bomb",
@@ -327,6 +339,7 @@ CASES = [
     ),
     Case("excel-long-numeric-ids", _excel_long_ids, code=(0, 1), check=_long_ids_check),
     Case("excel-formulas-without-values", _excel_formulas, says=("formula",)),
+    Case("table-file-is-a-folder", _folder_as_file, says=("transactions.csv",)),
 ]
 
 

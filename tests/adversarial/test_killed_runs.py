@@ -18,6 +18,7 @@ from .hostile import (
     kam_command,
     kill_keys,
     run_cli,
+    slow_notebook,
     wait_until,
 )
 
@@ -60,12 +61,15 @@ def _stale(out: Path) -> list[Path]:
 
 def test_killed_report_leaves_no_process_and_the_next_run_cleans_up(tmp_path, plain_sample):
     out = tmp_path / "reports"
-    args = ["report", "00_start_here", "--data", plain_sample, "--out", out, "--timeout", 300]
-    survivors = _kill_when(args, lambda cmds: any("ipykernel" in c for c in cmds), tmp_path)
+    slow = slow_notebook(tmp_path / "slow.ipynb")  # runs for ten minutes unless stopped
+    args = ["report", "--data", plain_sample, "--out", out, "--timeout", 900]
+    survivors = _kill_when(
+        [*args, slow], lambda cmds: any("ipykernel" in c for c in cmds), tmp_path
+    )
     assert survivors == [], "still running after the run was killed"
     stale = _stale(out)
     assert stale, f"the killed run left no temporary folder in {out}: {sorted(out.rglob('*'))}"
-    check_result(run_cli(args, timeout=300), 0)
+    check_result(run_cli([*args, "00_start_here"], timeout=300), 0)
     assert [p for p in stale if p.exists() or p.is_symlink()] == []
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .hostile import BOMB, SECRET, changes, check_result, run_cli, tiny_dataset, tree_state
+from .hostile import BOMB_LIST, SECRET, changes, check_result, run_cli, tiny_dataset, tree_state
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def _top_n_text(data: Path, case: Path, out: Path) -> list:
 
 def _config_bomb(data: Path, case: Path, out: Path) -> list:
     config = case / "reports.yaml"
-    config.write_text(BOMB + f"data: *i\nout: {out}\n", encoding="utf-8")
+    config.write_text(f"out: {out}\nnotebooks:\n" + BOMB_LIST, encoding="utf-8")
     return ["report", "00_start_here", "--config", config]
 
 
