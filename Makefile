@@ -29,7 +29,7 @@ lab: $(STAMP)  ## open JupyterLab on the notebooks
 	$(BIN)/kam lab
 
 sample: $(STAMP)  ## regenerate the bundled sample company
-	$(BIN)/kam sample --out data/samples/klebwerk
+	$(BIN)/kam sample --out data/samples/klebwerk --replace
 
 # The same suite with the oldest dependency versions we support (.ci/constraints-oldest.txt).
 test-oldest:

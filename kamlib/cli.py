@@ -51,6 +51,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
     for table, cols in ds.ignored_columns.items():
         if cols:
             print(f"Ignored columns of {table} (not in the model, not mapped): {', '.join(cols)}")
+    if ds.warnings:
+        n = len(ds.warnings)
+        print(
+            f"\nCheck {'this point' if n == 1 else f'these {n} points'} (read as said, not errors):"
+        )
+        for i, note in enumerate(ds.warnings, 1):
+            print(f"{i}. {note}")
     return 0
 
 
@@ -73,14 +80,14 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _parse_params(items: list[str]) -> dict:
-    import yaml
+    from kamlib._yaml import load_yaml
 
     params = {}
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name:
             raise SystemExit(f"kam report: -p takes NAME=VALUE, got {item!r}")
-        parsed = yaml.safe_load(value) if value else ""
+        parsed = load_yaml(value, source=f"-p {name.strip()}") if value else ""
         if isinstance(parsed, dt.date):  # -p as_of=2026-09-30 stays the text the notebook expects
             parsed = value
         params[name.strip()] = parsed

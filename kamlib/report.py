@@ -54,8 +54,10 @@ from kamlib._files import (
     remove_stale,
     write_marker,
 )
+from kamlib._yaml import load_yaml_file
 from kamlib.dataset import load_dataset
 from kamlib.paths import project_root, resolve_output
+from kamlib.safe import CSP
 from kamlib.validation import closest
 
 __all__ = [
@@ -173,10 +175,9 @@ def load_report_config(path: str | os.PathLike[str]) -> ReportConfig:
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such configuration file")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML ({exc})") from None
+    # the kit's one YAML reader: yes/no stay text, repeated keys and alias bombs refused,
+    # size bounded; its ConfigError (a ValueError) names the file and the line
+    raw = load_yaml_file(path) or {}
     problems = []
     if not isinstance(raw, dict):
         raise ValueError(f"{path}: expected settings (key: value)")
@@ -567,7 +568,9 @@ def _index(run: ReportRun, started: str, fingerprint: str) -> str:
         else "defaults"
     )
     status = "all reports ok" if run.ok else "SOME REPORTS FAILED"
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>KAM reports {html.escape(started)}</title>
+    return f"""<!doctype html><html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{html.escape(CSP)}">
+<title>KAM reports {html.escape(started)}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:70em}}td,th{{padding:.3em .8em;text-align:left;vertical-align:top}}
 .ok{{color:#1e7b34}}.failed{{color:#a4261c;font-weight:bold}}</style></head><body>
 <h1>KAM reports — {html.escape(started)}</h1>

@@ -34,7 +34,16 @@ import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-__all__ = ["Sentence", "escape_frame", "escape_markdown", "literal", "say", "table"]
+__all__ = ["CSP", "Sentence", "escape_frame", "escape_markdown", "literal", "say", "table"]
+
+#: The Content-Security-Policy of every page the kit writes (reports, their index,
+#: dossiers, consumption pages): no script of any kind, images only as embedded
+#: ``data:``, inline styles, nothing fetched from anywhere. The templates carry the
+#: same text (a test keeps them equal).
+CSP = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
+    "base-uri 'none'; form-action 'none'"
+)
 
 # Every ASCII punctuation character may be backslash-escaped in CommonMark.
 _PUNCTUATION = r"""!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~"""

@@ -101,3 +101,21 @@ def test_report_keeps_going_after_a_failing_notebook_and_exits_1(tmp_path, capsy
     assert meta["parameters"] == {"as_of": "2026-06-30"}
     assert "boom in the middle" in (run / "01_broken.html").read_text(encoding="utf-8")
     assert "failed" in (run / "index.html").read_text(encoding="utf-8")
+
+
+def test_check_prints_the_datasets_warnings(make_dataset, capsys):
+    from kamlib.cli import main
+
+    root = make_dataset(
+        {"t.csv": "account_id,date,cost\nA1,2025-01-01,10\n"},
+        yaml="""
+        tables:
+          transactions:
+            file: t.csv
+            columns: {amount: cost}
+        """,
+    )
+    assert main(["check", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "Check this point (read as said, not errors):" in out
+    assert "1. t.csv: column 'cost' is mapped to `amount`, so it is not also read as `cost`" in out

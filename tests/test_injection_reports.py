@@ -209,10 +209,6 @@ def test_every_notebook_dossier_and_customer_page_has_the_csp(pages):
     assert missing == [], f"pages without the Content-Security-Policy: {missing}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kamlib/report.py writes the run's index.html without the CSP meta (not this module's file)",
-)
 def test_report_index_has_the_csp(pages):
     index = _report_index(pages)
     assert index and all(_parse(p).csp == [CSP] for p in index)

@@ -275,3 +275,15 @@ def test_report_template_runs_no_script_at_all(tmp_path):
     ]
     page = _render(tmp_path, outputs)
     _assert_inert(page)
+
+
+def test_one_policy_for_every_page_the_kit_writes():
+    """The templates and the run's index carry kamlib.safe.CSP, word for word."""
+    from pathlib import Path
+
+    import kamlib.safe
+
+    assert kamlib.safe.CSP == CSP
+    templates = Path(kamlib.safe.__file__).parent / "templates"
+    for name in ("kam_report.html.j2", "dossier.html.j2"):
+        assert f'content="{CSP}"' in (templates / name).read_text(encoding="utf-8"), name
