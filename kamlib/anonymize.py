@@ -214,7 +214,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from kamlib._files import csv_text, folder_written_whole
+from kamlib._files import check_out_folder, check_replaceable, csv_text, folder_written_whole
 from kamlib.dataset import Dataset, load_dataset
 from kamlib.export import neutralise_formulas
 from kamlib.paths import resolve_dataset
@@ -986,22 +986,10 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def _check_target(target: Path) -> None:
-    if target.exists() and not target.is_dir():
-        raise ValueError(f"{target} is a file; --out must name a folder (new or empty)")
-    if not target.is_dir() or not any(target.iterdir()):
-        return
-    config = target / "kam.yaml"
-    if not config.is_file():
-        raise ValueError(
-            f"{target} exists and is not a dataset folder; choose an empty or new folder "
-            "(kam anonymize replaces only an earlier anonymized copy)"
-        )
-    if not config.read_text(encoding="utf-8", errors="replace").startswith(_MARKER):
-        raise ValueError(
-            f"{target} holds a dataset that is not an anonymized copy (its kam.yaml was not "
-            "written by kam anonymize); choose a new or empty folder so that no original data "
-            "is overwritten"
-        )
+    """Refuse, before any work, an --out the copy may not replace (the same rule as
+    :func:`kamlib._files.folder_written_whole` applies again when writing)."""
+    check_out_folder(target)
+    check_replaceable(target, written_by="kam anonymize", replace=True)
 
 
 def _check_apart(target: Path, folders: Iterable[Path]) -> None:

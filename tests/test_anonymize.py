@@ -464,7 +464,9 @@ def test_cli_refuses_folders_it_must_not_overwrite(make_dataset, tmp_path, capsy
     notes.mkdir()
     (notes / "plan.txt").write_text("keep me", encoding="utf-8")
     assert main(["anonymize", "sample", "--out", str(notes), "--secret", SECRET]) == 2
-    assert "is not a dataset folder" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "notes holds files (plan.txt)" in err or "plan.txt" in err
+    assert "replaces only a folder it wrote itself" in err
     assert (notes / "plan.txt").read_text(encoding="utf-8") == "keep me"
 
     real = make_dataset(
@@ -472,7 +474,8 @@ def test_cli_refuses_folders_it_must_not_overwrite(make_dataset, tmp_path, capsy
         yaml="name: Real data\ntables:\n  transactions: transactions.csv\n",
     )
     assert main(["anonymize", "sample", "--out", str(real), "--secret", SECRET]) == 2
-    assert "not an anonymized copy" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "kam.yaml" in err and "replaces only a folder it wrote itself" in err
     assert (real / "transactions.csv").read_text(encoding="utf-8") == TRANSACTIONS
 
     inside = real / "anonymized"
