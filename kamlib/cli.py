@@ -346,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
         "are scaled by secret factors and dates moved back by whole four-year blocks, so that "
         "ABC-XYZ classes, key accounts and loss findings come out the same. Everything is "
         "derived from the secret (--secret or KAM_SECRET): the same secret gives the same "
-        "aliases. See kamlib/anonymize.py.",
+        "aliases. What it protects and what not: docs/anonymize.md.",
     )
     anonymize.add_argument("dataset", help="dataset folder, kam.yaml file, or 'sample'")
     anonymize.add_argument(
