@@ -370,6 +370,10 @@ def test_check_answers_clearly(tmp_path, case):
     before = tree_state(tmp_path)
     result = run_cli(["check", folder], timeout=20, limit_memory=True)
     check_result(result, case.code)
+    if result.code == 1:  # the message names the file it is about
+        assert re.search(r"kam\.yaml|transactions\.(csv|xlsx)|secret\.txt|passwd", result.err), (
+            result.describe()
+        )
     shown = (result.out + result.err if result.code == 0 else result.err).lower()
     missing = [s for s in case.says if s.lower() not in shown]
     assert missing == [], f"the message does not say {missing}\n{result.describe()}"
