@@ -7,7 +7,9 @@ these tests add papermill runs on other data and check how notebooks are kept.
 from __future__ import annotations
 
 import ast
+import html
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -88,12 +90,22 @@ def _run(path: Path, tmp_path: Path, **parameters) -> nbformat.NotebookNode:
     return nbformat.read(out, as_version=4)
 
 
+def _visible_markdown(text: str) -> str:
+    """Markdown output as a reader sees its words: kamlib.safe.say escapes data-derived
+    punctuation (``\\(``, ``&lt;``), which the renderer turns back into the characters."""
+    return html.unescape(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", text))
+
+
 def _text(nb) -> str:
     parts = []
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             parts.append(output.get("text", ""))
-            parts.extend(str(v) for k, v in output.get("data", {}).items() if k.startswith("text/"))
+            for kind, value in output.get("data", {}).items():
+                if kind == "text/markdown":
+                    parts.append(_visible_markdown(str(value)))
+                elif kind.startswith("text/"):
+                    parts.append(str(value))
     return "\n".join(parts)
 
 
