@@ -6,6 +6,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PIP_PROGRESS_BAR := off
+# two test processes (pytest-xdist), a test file's tests in one process, so that the
+# expensive notebook runs a file shares stay shared; `make test PYTEST_PARALLEL=` runs serially
+PYTEST_PARALLEL ?= -n 2 --dist loadfile
 
 .PHONY: setup report test lint lab sample test-oldest clean
 
@@ -23,7 +26,7 @@ report: $(STAMP)  ## render every notebook on the bundled sample into reports/<t
 test: $(STAMP)  ## lint, unit tests, every notebook executed (nbval) and papermill runs
 	$(BIN)/ruff check kamlib tests benchmarks conftest.py notebooks
 	$(BIN)/ruff format --check kamlib tests benchmarks conftest.py
-	$(BIN)/pytest --nbval-lax --nbval-current-env tests notebooks
+	$(BIN)/pytest $(PYTEST_PARALLEL) --nbval-lax --nbval-current-env tests notebooks
 
 lab: $(STAMP)  ## open JupyterLab on the notebooks
 	$(BIN)/kam lab
@@ -35,7 +38,7 @@ sample: $(STAMP)  ## regenerate the bundled sample company
 test-oldest:
 	$(PYTHON) -m venv .venv-oldest
 	.venv-oldest/bin/python -m pip install --quiet -c .ci/constraints-oldest.txt -e ".[test]"
-	.venv-oldest/bin/pytest --nbval-lax --nbval-current-env -p no:cacheprovider tests notebooks
+	.venv-oldest/bin/pytest $(PYTEST_PARALLEL) --nbval-lax --nbval-current-env -p no:cacheprovider tests notebooks
 
 clean:
 	rm -rf $(VENV) .venv-oldest .pytest_cache .ruff_cache .hypothesis exports

@@ -35,6 +35,13 @@ PAYLOADS = (
     "<svg onload=alert(1)>",
     "[x](javascript:alert(1))",
     '=HYPERLINK("http://x")',
+    "<javascript:alert(1)>",
+    "![x](javascript:alert(1))",
+    '" onmouseover="alert(1)',
+    "&lt;script&gt;alert(1)&lt;/script&gt;",
+    "<a href='javascript:alert(1)'>x</a>",
+    "<iframe src=javascript:alert(1)>",
+    "**bold** `code` _it_",
 )
 #: Text that only a payload puts into a page or file.
 MARKERS = ("alert(1)", "javascript:", "onerror=", "onload=", "<script", "<svg", "HYPERLINK")

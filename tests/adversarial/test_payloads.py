@@ -121,11 +121,30 @@ def test_report_page_has_a_content_security_policy(payload_report, page):
     assert _csp_problem(path) == ""
 
 
+def test_every_page_of_the_run_carries_the_kits_policy(payload_report):
+    # the notebooks' pages, the run's index and the dossier pages notebook 03 exports
+    import kamlib.safe
+
+    folder = _run_folder(payload_report.out)
+    found = pages(folder)
+    assert any("exports" in p.parts for p in found), f"no exported page in {folder}"
+    wrong = {
+        str(p.relative_to(folder)): parse_page(p).csp
+        for p in found
+        if parse_page(p).csp != [kamlib.safe.CSP]
+    }
+    assert wrong == {}
+    assert _unsafe_pages(folder) == {}
+
+
 def test_report_shows_payloads_as_text(payload_report):
     # the payloads reached the pages (else the checks above prove nothing) and read as text
     folder = _run_folder(payload_report.out)
     shown = [p.name for p in pages(folder) if "alert(1)" in page_text(p)]
     assert shown, f"no report page in {folder} shows a payload as text"
+    text = " ".join(page_text(folder / f"{nb}.html") for nb in NOTEBOOKS)
+    for payload in ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "(javascript:"):
+        assert payload in text, f"{payload!r} is not shown as text on any notebook's page"
 
 
 def test_report_exports_neutralise_formulas(payload_report):
