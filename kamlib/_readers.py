@@ -18,6 +18,7 @@ import functools
 import itertools
 import mmap
 import re
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -511,7 +512,9 @@ def _parse_number(
     unparsed = (text.notna() & values.isna()).to_numpy()
     # the text checks run on the few cells concerned only, not on the whole column
     typed_nan = cleaned[unparsed].str.strip().str.fullmatch(_NON_FINITE, case=False)
-    nonfinite[unparsed] = typed_nan.fillna(False).astype(bool).to_numpy()
+    # '1e309' is inf in pandas 3 and unparsed in pandas 2.2: Python's float says which
+    overflow = cleaned[unparsed].map(_overflows, na_action="ignore")
+    nonfinite[unparsed] = (typed_nan.fillna(False) | overflow.fillna(False)).astype(bool).to_numpy()
     huge = (is_text & values.abs().ge(LARGEST_EXACT)).fillna(False).astype(bool).to_numpy()
     whole = cleaned[huge].str.strip().str.fullmatch(r"[-+]?\d+").fillna(False).astype(bool)
     inexact = native_huge.copy()
@@ -520,11 +523,62 @@ def _parse_number(
     return values, bad.astype(bool), nonfinite, inexact
 
 
+def _overflows(text: str) -> bool:
+    """Whether ``text`` is a number too large for a float (``1e309``)."""
+    try:
+        return np.isinf(float(str(text).strip()))
+    except ValueError:
+        return False
+
+
 def _local_dates(parsed: pd.Series) -> pd.Series:
-    """Timestamps as written (a timezone offset dropped, not applied), in microseconds."""
+    """Timestamps as written (a timezone offset dropped, not applied), in microseconds.
+
+    Raises ValueError for a column of mixed offsets, which pandas 2.2 returns as
+    objects (with a FutureWarning) where pandas 3 raises.
+    """
+    if not pd.api.types.is_datetime64_any_dtype(parsed):
+        raise ValueError("mixed timezone offsets")
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
     return parsed.astype("datetime64[us]")
+
+
+def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:
+    """``pd.to_datetime(..., errors="coerce")`` without pandas 2.2's mixed-offset warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # mixed offsets: handled by the caller
+        return pd.to_datetime(text, format=fmt, errors="coerce")
+
+
+def _python_date(text: str, fmt: str) -> dt.datetime | None:
+    """One date the way Python reads it (years 1 to 9999), or None."""
+    try:
+        if fmt == "ISO8601":
+            return dt.datetime.fromisoformat(text).replace(tzinfo=None)
+        return dt.datetime.strptime(text, fmt)
+    except (ValueError, TypeError):
+        return None
+
+
+def _beyond_nanoseconds(text: pd.Series, parsed: pd.Series, fmt: str) -> pd.Series:
+    """``parsed`` with the dates pandas 2.2 cannot hold (before 1677, after 2262) filled in.
+
+    pandas 3 reads such dates at microsecond resolution; pandas 2.2 makes them NaT,
+    which would call '9999-12-31' "not a date" instead of "out of range". Only the
+    cells that did not parse are read again, one by one (the few a message names).
+    """
+    missing = (text.notna() & parsed.isna()).to_numpy()
+    if not missing.any() or fmt == "mixed":
+        return parsed
+    again = text[missing].map(lambda value: _python_date(str(value).strip(), fmt))
+    found = again.notna().to_numpy()
+    if not found.any():
+        return parsed
+    out = parsed.copy()
+    where = np.flatnonzero(missing)[found]
+    out.iloc[where] = np.array(list(again[found]), dtype="datetime64[us]")
+    return out
 
 
 def _parse_date_text(text: pd.Series, date_format: str | None) -> pd.Series:
@@ -541,12 +595,13 @@ def _parse_date_text(text: pd.Series, date_format: str | None) -> pd.Series:
 
     def parse(part: pd.Series) -> pd.Series:
         try:
-            return _local_dates(pd.to_datetime(part, format=fmt, errors="coerce"))
+            parsed = _local_dates(_to_datetime(part, fmt))
         except (ValueError, OverflowError):  # a format pandas refuses: nothing parses
             return pd.Series(pd.NaT, index=part.index, dtype="datetime64[us]")
+        return _beyond_nanoseconds(part, parsed, fmt)
 
     try:
-        return _local_dates(pd.to_datetime(text, format=fmt, errors="coerce"))
+        return _beyond_nanoseconds(text, _local_dates(_to_datetime(text, fmt)), fmt)
     except (ValueError, OverflowError):  # mixed offsets (or a format pandas refuses)
         pass
     offsets = text.astype("string").str.extract(_OFFSET, expand=False).fillna("")

@@ -29,10 +29,13 @@ import html
 import numbers
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from pandas.io.formats.style import Styler
+
+if TYPE_CHECKING:  # pandas' Styler imports matplotlib (pandas 2.2): only when a table is styled
+    from pandas.io.formats.style import Styler
 
 __all__ = ["CSP", "Sentence", "escape_frame", "escape_markdown", "literal", "say", "table"]
 
