@@ -155,7 +155,7 @@ def _cmd_dossiers(args: argparse.Namespace) -> int:
             dataset,
             args.accounts,
             as_of=args.as_of,
-            out=args.out,
+            out=args.out or "dossiers",
             customer_facing=args.customer_facing,
             workers=args.workers,
             progress=progress,
@@ -287,7 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="run the notebooks and render HTML reports")
     report.add_argument("notebooks", nargs="*", help="notebooks to run (default: all)")
     report.add_argument("--data", help="dataset (default: the bundled sample)")
-    report.add_argument("--out", help="folder for dated runs (default: reports)")
+    report.add_argument(
+        "--out",
+        help="folder for dated runs (default: reports, in the project folder; a relative "
+        "path is taken from the working directory)",
+    )
     report.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
     report.add_argument("--config", help="YAML file with dataset, notebooks, parameters, out, keep")
     report.add_argument("--keep", type=_positive, help="keep only the N newest runs")
@@ -320,9 +324,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dossiers.add_argument(
         "--out",
-        default="dossiers",
-        help="parent folder (default: dossiers, in the project folder); the pages go into "
-        "its subfolder named after the as-of date, e.g. dossiers/2026-09-28/",
+        help="parent folder (default: dossiers, in the project folder; a relative path is "
+        "taken from the working directory); the pages go into its subfolder named after the "
+        "as-of date, e.g. dossiers/2026-09-28/",
     )
     dossiers.add_argument(
         "--as-of", dest="as_of", help="reference date YYYY-MM-DD (default: the last transaction)"
@@ -388,8 +392,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _from_working_directory(args: argparse.Namespace) -> None:
+    """Relative paths given on the command line are taken from the working directory,
+    as in any command-line tool (the notebooks run elsewhere, so they get absolute ones).
+
+    An output folder (``--out``) given as a relative path is made absolute. A dataset or
+    config that exists relative to the working directory is made absolute; one that does
+    not is left for the loader, which also looks in the kit's folder (``kam check
+    data/samples/klebwerk`` from anywhere) and names the path if it is nowhere.
+    """
+    for name in ("dataset", "data", "config", "course"):
+        value = getattr(args, name, None)
+        if value and value != "sample" and Path(value).expanduser().exists():
+            setattr(args, name, str(Path(value).expanduser().absolute()))
+    out = getattr(args, "out", None)
+    if out:
+        args.out = str(Path(out).expanduser().absolute())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _from_working_directory(args)
     try:
         return args.func(args)
     except ValueError as exc:

@@ -699,7 +699,8 @@ def run_reports(
         for nb in paths:
             # reports leave the sliders out, so a headless run does not build them
             params = {
-                "data": str(dataset.source),
+                # absolute: the notebooks run in their own folder, not the caller's
+                "data": str(dataset.source.absolute()),
                 "exports": str(tmp / "exports"),
                 "interactive": False,
                 **_as_declared(given_by[nb], declared_by[nb]),
