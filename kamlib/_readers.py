@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import datetime as dt
 import functools
 import itertools
@@ -35,6 +36,13 @@ _DAY_FIRST = re.compile(r"^\d{1,2}([./-])\d{1,2}\1\d{2,4}$")
 _DOT_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(\.\d{3})+(,\d+)?$")
 _COMMA_DECIMAL = re.compile(r"^[-+]?[\d.\s']*\d,\d+$")
 _SERIAL_TEXT = re.compile(r"^\d{1,7}(\.\d+)?$")
+#: A currency sign, or a three-letter code (EUR, USD), written beside an amount.
+_CURRENCY = r"(?:[€$£]|[A-Z]{3})"
+#: ``strip_currency:`` removes these: before a number, and after one.
+_CURRENCY_BEFORE = re.compile(rf"^{_CURRENCY}\s*(?=[-+]?[\d.,])")
+_CURRENCY_AFTER = re.compile(rf"(?<=[\d.,-])\s*{_CURRENCY}$")
+#: ``trailing_minus:`` reads ``2.770,00-`` (SAP's credit notes) as ``-2.770,00``.
+_TRAILING_MINUS = re.compile(r"^(\d[\d.,'\s]*)-$")
 #: ``inf``, ``-Infinity``, ``NaN`` typed as text.
 _NON_FINITE = r"[-+]?(?:nan|inf|infinity)"
 #: Lines read below a header with problems, to tell a title line from a typo.
@@ -453,7 +461,57 @@ def _problem(
     )
 
 
+def _strip_amount(text: pd.Series, cfg: TableConfig) -> pd.Series:
+    """``text`` with currency signs and a trailing minus handled, as ``cfg`` asks."""
+    if cfg.strip_currency:
+        text = text.str.replace(_CURRENCY_BEFORE, "", regex=True)
+        text = text.str.replace(_CURRENCY_AFTER, "", regex=True)
+    if cfg.trailing_minus:
+        text = text.str.replace(_TRAILING_MINUS, r"-\1", regex=True)
+    return text
+
+
+def _amount_options_hint(samples: list[str], cfg: TableConfig) -> str:
+    """The hint naming ``strip_currency``/``trailing_minus`` when samples need them, or ''."""
+    sample = pd.Series(samples, dtype="string").str.strip()
+    with_currency = sample.str.contains(_CURRENCY_BEFORE) | sample.str.contains(_CURRENCY_AFTER)
+    bare = _strip_amount(
+        sample, dataclasses.replace(cfg, strip_currency=True, trailing_minus=False)
+    )
+    trailing = bare.str.strip().str.match(_TRAILING_MINUS)
+    options, what = [], []
+    if not cfg.strip_currency and with_currency.any():
+        options.append("`strip_currency: true`")
+        what.append(
+            f"a currency sign or code beside the number ({show(samples[with_currency.idxmax()])})"
+        )
+    if not cfg.trailing_minus and trailing.any():
+        options.append("`trailing_minus: true`")
+        what.append(
+            f"a trailing minus, as SAP writes credit notes ({show(samples[trailing.idxmax()])})"
+        )
+    if not options:
+        return ""
+    both = dataclasses.replace(cfg, strip_currency=True, trailing_minus=True)
+    stripped = _strip_amount(sample, both).astype(object)
+    still = _parse_number(stripped, both)[1]  # what the options alone would not read
+    then = _format_hint(stripped[still].astype(str).tolist(), both) if still.any() else ""
+    return (
+        f"these look like amounts with {' and '.join(what)}: set {' and '.join(options)} for "
+        "this table in kam.yaml" + (f"; then {then}" if then else "")
+    )
+
+
 def _number_hint(samples: list[str], cfg: TableConfig) -> str:
+    return (
+        _amount_options_hint(samples, cfg)
+        or _format_hint(samples, cfg)
+        or "clean these cells in the source, or map another column in kam.yaml"
+    )
+
+
+def _format_hint(samples: list[str], cfg: TableConfig) -> str:
+    """The hint on ``decimal:``/``thousands:`` when samples need them, or ''."""
     if any(_DOT_THOUSANDS.match(s) for s in samples) and not cfg.thousands:
         return (
             'these look like numbers with dots between thousands ("1.500", "185.000.000"): '
@@ -466,7 +524,7 @@ def _number_hint(samples: list[str], cfg: TableConfig) -> str:
         )
     if cfg.decimal == "," and any(re.match(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$", s) for s in samples):
         return 'these look like "1,234.56": remove `decimal: ","` or set `thousands: ","`'
-    return "clean these cells in the source, or map another column in kam.yaml"
+    return ""
 
 
 def _parse_number(
@@ -495,7 +553,7 @@ def _parse_number(
     # Excel holds doubles: a whole number this large has lost its last digits
     native_huge = native.abs().ge(LARGEST_EXACT).fillna(False).astype(bool)
     text = _text(series.where(is_text))
-    cleaned = text.astype("string").str.replace("\u00a0", "", regex=False)
+    cleaned = _strip_amount(text.astype("string").str.replace("\u00a0", "", regex=False), cfg)
     if cfg.thousands:
         cleaned = cleaned.str.replace(cfg.thousands, "", regex=False)
     if cfg.decimal != ".":

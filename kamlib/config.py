@@ -93,6 +93,10 @@ _READ_KEYS = {
     "true_values",
     "false_values",
     "normalize_ids",
+    "trailing_minus",
+    "strip_currency",
+    "header",
+    "names",
 }
 _TABLE_KEYS = _READ_KEYS | {"file", "columns", "values"}
 _ALIASES = {alias: t.name for t in MODEL.values() for alias in t.aliases}
@@ -155,6 +159,10 @@ class TableConfig:
     columns: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     normalize_ids: bool = False
+    trailing_minus: bool = False
+    strip_currency: bool = False
+    header: bool = True
+    names: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -245,7 +253,21 @@ def _read_option(key: str, value: Any, name: str) -> tuple[Any, str, str]:
                 f"e.g. {key}: [ja, x]",
             )
         return tuple("" if v is None else str(v).strip().lower() for v in value), "", ""
-    if key == "normalize_ids":
+    if key == "names":
+        if not isinstance(value, list) or not value or not all(_is_text(v) for v in value):
+            return (
+                None,
+                f"{name} must be a list of column names, not {_kind(value)}.",
+                "one name per column, in the file's order, e.g. names: [Kunde, Datum, Betrag]",
+            )
+        names = [str(v).strip() for v in value]
+        seen = pd.Series(names, dtype=object)
+        twice = sorted(set(seen[seen.duplicated()]))
+        if twice or "" in names:
+            what = f"{show_list(twice)} is there more than once" if twice else "a name is empty"
+            return None, f"{name}: {what}.", "give each column its own name"
+        return tuple(names), "", ""
+    if key in ("normalize_ids", "trailing_minus", "strip_currency", "header"):
         if not isinstance(value, bool):
             return None, f"{name} must be true or false, not {_kind(value)}.", f"{key}: true"
         return value, "", ""
@@ -360,6 +382,31 @@ def _clashes(opts: dict[str, Any], label: str, where: str) -> tuple[dict, list[P
             )
         )
     return opts, problems
+
+
+def _header_clash(opts: dict[str, Any], label: str, where: str) -> tuple[dict, list[Problem]]:
+    """``header: false`` needs ``names:``, and ``names:`` is only for ``header: false``."""
+    header, names = opts.get("header", True), opts.get("names")
+    if not header and not names:
+        return {**opts, "header": True}, [
+            Problem(
+                f"{label}: {where}: header: false needs `names:`, the columns' names in the "
+                "file's order.",
+                "e.g. names: [Kunde, Datum, Betrag], then map them under columns: as usual",
+                label,
+            )
+        ]
+    if header and names:
+        return {**opts, "names": None}, [
+            Problem(
+                f"{label}: {where}: names: is for files without a header row, and header: "
+                "false is not set.",
+                "set `header: false` if the file's first line is already data; otherwise leave "
+                "names: out and map the header's names under columns:",
+                label,
+            )
+        ]
+    return opts, []
 
 
 def _mapping(raw: Any, label: str, where: str) -> tuple[dict, list[Problem]]:
@@ -534,6 +581,8 @@ def _table_config(
         "decimal"
     ):
         merged = {**merged, "thousands": None}  # reported once, under defaults
+    merged, p = _header_clash(merged, label, where)
+    problems += p
     file_label, p = _table_file(raw["file"], root, label, where, table, allow_outside)
     problems += p
     if file_label is None:
