@@ -11,6 +11,7 @@ just as it does in the editor (see :func:`row_numbers`).
 
 from __future__ import annotations
 
+import calendar
 import codecs
 import csv
 import dataclasses
@@ -55,6 +56,18 @@ _OFFSET = r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(Z|[-+]\d{2}(?::?\d{2})?)$"
 _FIRST_DAY = np.datetime64("1677-09-22", "us")
 _LAST_DAY = np.datetime64("2262-04-11", "us")
 DATE_RANGE = "1677–2262"
+#: Patterns of the strftime codes an impossible date is recognised by (day, month, year).
+_DATE_CODES = {
+    "d": r"(?P<d>\d{1,2})",
+    "m": r"(?P<m>\d{1,2})",
+    "Y": r"(?P<Y>\d{4})",
+    "y": r"(?P<y>\d{2})",
+    "H": r"\d{1,2}",
+    "M": r"\d{1,2}",
+    "S": r"\d{1,2}",
+    "f": r"\d{1,6}",
+    "%": "%",
+}
 #: Excel's 1900 date system: serial 1 is 1900-01-01; the largest is 9999-12-31.
 _EXCEL_SERIALS = (1, 2958465)
 
@@ -727,7 +740,45 @@ def _serial_example(text: str) -> str | None:
     return None if pd.isna(date) or float(text) < 20000 else f"{text} = {date:%Y-%m-%d}"
 
 
+def _impossible_date(text: str, fmt: str) -> str | None:
+    """``'31/02/2011' is not a date (there is no 31 February)`` when ``text`` has the shape of
+    ``fmt`` but names no real day; None otherwise (and for formats with other codes)."""
+    pattern = ""
+    for literal, code in re.findall(r"([^%]*)(?:%(.)|$)", fmt):
+        pattern += re.escape(literal)
+        if code:
+            if code not in _DATE_CODES:
+                return None
+            pattern += _DATE_CODES[code]
+    try:
+        found = re.fullmatch(pattern, text)
+    except re.error:  # a code written twice
+        return None
+    if found is None or _python_date(text, fmt) is not None:
+        return None
+    parts = found.groupdict()
+    day, month = int(parts.get("d") or 1), int(parts.get("m") or 1)
+    year = int(parts["Y"]) if parts.get("Y") else 2000 + int(parts.get("y") or 0)
+    why = ""
+    if not 1 <= month <= 12:
+        why = f"there is no month {month}"
+    elif day == 0:
+        why = "there is no day 0"
+    elif day > calendar.monthrange(max(year, 1), month)[1]:
+        name = calendar.month_name[month]
+        why = f"there is no {day} {name}" + (f" in {year}" if (day, month) == (29, 2) else "")
+    return f"{show(text)} is not a date" + (f" ({why})" if why else "")
+
+
 def _date_hint(samples: list[str], cfg: TableConfig) -> str:
+    if cfg.date_format and cfg.date_format not in ("ISO8601", "mixed"):
+        impossible = [e for e in (_impossible_date(s, cfg.date_format) for s in samples) if e]
+        if impossible:
+            return (
+                "; ".join(impossible)
+                + f": the format {cfg.date_format!r} is right; fix these dates in the source (a "
+                "typo, or a date the system filled in)"
+            )
     serials = [e for e in map(_serial_example, samples) if e]
     if serials:
         return (
