@@ -199,6 +199,82 @@ def _csv_options(cfg: TableConfig) -> dict:
     return options
 
 
+#: Lines at the top of a file searched for the header when the expected one is not found.
+_HEADER_SEARCH = 10
+#: Delimiters a wrongly split header is tried with: (as kam.yaml writes it, as it splits).
+_DELIMITERS = ((";", ";"), ("\\t", "\t"), ("|", "|"), (",", ","), (" ", None))
+
+
+def header_line(cfg: TableConfig, expected: Sequence[str]) -> int | None:
+    """The file's line (1 = first) among the first few whose cells hold all ``expected`` names.
+
+    Parameters
+    ----------
+    cfg : TableConfig
+        How the table is read; the line ``skip_rows + 1`` (the header as read) is
+        not considered.
+    expected : sequence of str
+        Column names the header should have (the missing ones).
+
+    Returns
+    -------
+    int or None
+        The line number as an editor shows it, or None when no line has them all
+        (or the file cannot be read again, or is a Parquet file).
+    """
+    wanted = {str(e).strip() for e in expected}
+    suffix = cfg.file.suffix.lower()
+    if not wanted or suffix in _PARQUET:
+        return None
+    count = cfg.skip_rows + _HEADER_SEARCH + 1
+    try:
+        if suffix in _EXCEL:
+            sheet = 0 if cfg.sheet is None else cfg.sheet
+            top = pd.read_excel(cfg.file, sheet_name=sheet, header=None, dtype=object, nrows=count)
+            rows = [[str(v).strip() for v in row if pd.notna(v)] for row in top.to_numpy()]
+        else:
+            with open(cfg.file, encoding=cfg.encoding, errors="replace", newline="") as fh:
+                lines = list(itertools.islice(fh, count))
+            seps = (
+                [cfg.delimiter] if cfg.delimiter else [_sniff_delimiter(cfg), ",", ";", "\t", "|"]
+            )
+            rows = [
+                [c.strip() for sep in seps for c in _split_line(line.rstrip("\r\n"), sep)]
+                for line in lines
+            ]
+    except (OSError, ValueError, LookupError, csv.Error, ImportError):
+        return None
+    for number, cells in enumerate(rows, start=1):
+        if number != cfg.skip_rows + 1 and wanted <= set(cells):
+            return number
+    return None
+
+
+def _split_line(line: str, sep: str) -> list[str]:
+    """One line's cells: quoted cells as the csv module reads them; longer separators literally."""
+    if len(sep) > 1:
+        return line.split(sep)
+    return next(csv.reader([line], delimiter=sep, skipinitialspace=True), [])
+
+
+def split_header(found: Sequence[str], expected: Sequence[str]) -> str | None:
+    """The delimiter (as written in kam.yaml) that splits a one-column header into ``expected``.
+
+    A file read with the wrong delimiter has one column whose name holds all the
+    real names (``account_id;date;amount``). None when ``found`` is not such a header.
+    """
+    if len(found) != 1 or not expected:
+        return None
+    wanted = {str(e).strip() for e in expected}
+    enough = min(2, len(wanted))
+    for written, sep in _DELIMITERS:
+        parts = found[0].split(sep)
+        names = {p.strip().strip('"').strip() for p in parts}
+        if len(parts) > 1 and len(wanted & names) >= enough:
+            return written
+    return None
+
+
 def _header_names(values: Sequence[object]) -> list[str]:
     """Header cells as column names, trimmed; empty cells named as pandas names them."""
     return [

@@ -128,8 +128,14 @@ class Dataset:
 
 
 def _missing_columns(cfg: TableConfig, found: list[str]) -> list[Problem]:
-    """Required and mapped columns that the header does not have."""
+    """Required and mapped columns that the header does not have.
+
+    When the missing names are all on a line a little further down (title lines
+    above the header), or all in the one column found (the wrong delimiter), one
+    problem says so with the setting to change, instead of one per column.
+    """
     problems = []
+    missing: list[str] = []
     used: set[str] = set()
     for col in MODEL[cfg.table].columns:
         src = cfg.columns.get(col.name, col.name)
@@ -138,6 +144,7 @@ def _missing_columns(cfg: TableConfig, found: list[str]) -> list[Problem]:
             continue
         if not (col.required or col.name in cfg.columns):
             continue
+        missing.append(src)
         near = closest(src, [c for c in found if c not in used]) or closest(col.name, found)
         what = "required column" if col.required else "mapped column"
         mapped = f" (mapped from {show(src)})" if src != col.name else ""
@@ -157,7 +164,41 @@ def _missing_columns(cfg: TableConfig, found: list[str]) -> list[Problem]:
                 col.name,
             )
         )
-    return problems
+    return _misread_header(cfg, found, missing) or problems
+
+
+def _misread_header(cfg: TableConfig, found: list[str], missing: list[str]) -> list[Problem]:
+    """One problem when the header was read from the wrong line or with the wrong delimiter."""
+    if not missing:
+        return []
+    written = _readers.split_header(found, missing)
+    if written is not None:
+        return [
+            Problem(
+                f"{cfg.file_label}: one column found, {show(found[0])}, which holds the names "
+                f"of the columns (table `{cfg.table}`): the file seems to be separated by "
+                f"'{written}'.",
+                f'set `delimiter: "{written}"` for this table in kam.yaml'
+                + (" (runs of spaces count as one)" if written == " " else ""),
+                cfg.file_label,
+                cfg.table,
+            )
+        ]
+    line = _readers.header_line(cfg, missing)
+    if line is None:
+        return []
+    return [
+        Problem(
+            f"{cfg.file_label}: the header seems to be on line {line}, not line "
+            f"{cfg.skip_rows + 1}: {show_list(missing, 10)} "
+            f"{'is' if len(missing) == 1 else 'are'} there (table `{cfg.table}`). "
+            f"Columns found on line {cfg.skip_rows + 1}: {show_list(found, 10)}.",
+            f"set `skip_rows: {line - 1}` for this table in kam.yaml: it counts the lines above "
+            "the header",
+            cfg.file_label,
+            cfg.table,
+        )
+    ]
 
 
 def _load_table(
