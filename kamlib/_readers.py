@@ -491,6 +491,70 @@ def empty_formulas(cfg: TableConfig, frame: pd.DataFrame) -> dict[str, np.ndarra
     return found
 
 
+#: A UTF-8 lead byte read as one Latin-1/cp1252 letter, and a byte after it: 'Ã±', 'â€'.
+_MOJIBAKE = r"[\u00c2-\u00f4][^\x00-\x7f]"
+
+
+def mojibake_warnings(
+    cfg: TableConfig, frame: pd.DataFrame, sources: dict[str, str]
+) -> list[Problem]:
+    """Notes on text that looks like UTF-8 read with a one-byte encoding ('MontaÃ±a').
+
+    Such a file reads without error and every accented letter becomes two. A cell
+    counts when it holds a UTF-8 lead byte followed by a non-ASCII letter and
+    reads as valid, different UTF-8 once encoded back; a genuine Latin-1 text
+    rarely does both. CSV files read with a non-UTF encoding only.
+
+    Parameters
+    ----------
+    cfg : TableConfig
+        How the table was read.
+    frame : pandas.DataFrame
+        The table as read.
+    sources : dict
+        Model column name -> the file's column, for the columns used.
+
+    Returns
+    -------
+    list of Problem
+        One note per column, naming the rows and an example with its fix.
+    """
+    if cfg.file.suffix.lower() in _EXCEL + _PARQUET:
+        return []
+    encoding = codecs.lookup(cfg.encoding).name
+    if encoding.startswith("utf"):
+        return []
+    notes = []
+    for name, src in sources.items():
+        text = frame[src].astype("string")
+        suspect = text.str.contains(_MOJIBAKE, regex=True).fillna(False).astype(bool)
+        if not suspect.any():
+            continue
+        before = text[suspect]
+        after = before.str.encode(encoding, errors="replace").str.decode("utf-8", errors="replace")
+        fixed = ~after.str.contains("\ufffd", regex=False) & (after != before)
+        if not fixed.any():
+            continue
+        mask = pd.Series(False, index=text.index)
+        mask[fixed[fixed].index] = True
+        pos = np.flatnonzero(mask.to_numpy())
+        first = fixed[fixed].index[0]
+        notes.append(
+            Problem(
+                f"{cfg.file_label}, column {show(src)} ({cfg.table}.{name}): text looks like "
+                f"UTF-8 read as {cfg.encoding} ({show(before[first])} would be "
+                f"{show(after[first])}) — {rows_text(pos, cfg)}.",
+                "set `encoding: utf-8` for this table in kam.yaml (the file was saved as "
+                f"UTF-8); if it really is {cfg.encoding}, check these values",
+                cfg.file_label,
+                cfg.table,
+                name,
+                tuple(int(r) for r in row_numbers(pos[:SHOW], cfg)),
+            )
+        )
+    return notes
+
+
 def formula_problem(cfg: TableConfig, col: Column, src: str, positions: np.ndarray) -> Problem:
     """The problem for formula cells without a stored value in one column."""
     n = len(positions)

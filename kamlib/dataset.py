@@ -246,6 +246,8 @@ def _load_table(
     sources = {name: src for name, src in sources.items() if src in raw.columns}
     used = set(sources.values())
     formulas = _readers.empty_formulas(cfg, raw[list(dict.fromkeys(sources.values()))])
+    if warnings is not None:
+        warnings += _readers.mojibake_warnings(cfg, raw, sources)
     columns: dict[str, pd.Series] = {}
     for col in spec.columns:
         if col.name not in sources:
