@@ -76,7 +76,7 @@ def row0(cfg: TableConfig) -> int:
     """Spreadsheet row number of the first data row (the header is row 1)."""
     if cfg.file.suffix.lower() in _PARQUET:
         return 1
-    return cfg.skip_rows + 2
+    return cfg.skip_rows + (2 if cfg.header else 1)
 
 
 def row_numbers(positions: Sequence[int] | np.ndarray, where: int | TableConfig) -> np.ndarray:
@@ -133,6 +133,7 @@ def _record_lines(cfg: TableConfig) -> np.ndarray | None:
             cfg.encoding,
             cfg.delimiter is not None and len(cfg.delimiter) > 1,
             cfg.skip_rows,
+            cfg.header,
         )
     except (OSError, ValueError, LookupError, csv.Error):
         return None
@@ -140,7 +141,13 @@ def _record_lines(cfg: TableConfig) -> np.ndarray | None:
 
 @functools.lru_cache(maxsize=8)
 def _scan_records(
-    path: str, _mtime: int, size: int, encoding: str, literal: bool, skip_rows: int
+    path: str,
+    _mtime: int,
+    size: int,
+    encoding: str,
+    literal: bool,
+    skip_rows: int,
+    header: bool = True,
 ) -> np.ndarray | None:
     """Scan a CSV file once for the line each record starts on (cached per file version).
 
@@ -169,7 +176,7 @@ def _scan_records(
     ends, filled = (np.array(v) for v in zip(*ends_filled, strict=True))
     starts = skip_rows + np.concatenate([[0], ends[:-1]]) + 1
     starts = starts[filled.astype(bool)]
-    return starts[1:]  # the first record is the header
+    return starts[1:] if header else starts  # the first record is the header, if any
 
 
 def _sniff_delimiter(cfg: TableConfig) -> str:
@@ -283,6 +290,23 @@ def _header_names(values: Sequence[object]) -> list[str]:
     ]
 
 
+def _names_count(cfg: TableConfig, first: list[object]) -> list[Problem]:
+    """``names:`` must name every column of a file without a header row, no more."""
+    names = list(cfg.names or ())
+    if len(names) == len(first):
+        return []
+    return [
+        Problem(
+            f"{cfg.file_label}: names: has {len(names)} names for {len(first)} columns "
+            f"(table `{cfg.table}`; the first line read: {show_list([str(v) for v in first], 10)}).",
+            "give one name per column, in the file's order (a column you do not need still "
+            "needs a name)",
+            cfg.file_label,
+            cfg.table,
+        )
+    ]
+
+
 def _repeated(cfg: TableConfig, names: list[str]) -> list[Problem]:
     """A header naming a column twice (after trimming spaces) is a problem."""
     seen = pd.Series(names, dtype=object)
@@ -326,24 +350,46 @@ def _read_table(
             ]
         if whole.empty:
             raise pd.errors.EmptyDataError("No columns to parse from file")
-        names = _header_names(whole.iloc[0].tolist())
-        frame = whole.iloc[1:].reset_index(drop=True)
+        if not cfg.header:
+            problems = _names_count(cfg, whole.iloc[0].tolist())
+            if problems:
+                return None, problems
+            names, frame = list(cfg.names), whole
+        else:
+            names = _header_names(whole.iloc[0].tolist())
+            frame = whole.iloc[1:].reset_index(drop=True)
         frame.columns = names
     elif suffix in _PARQUET:
+        if not cfg.header:
+            return None, [
+                Problem(
+                    f"{label}: header: false is for CSV and Excel files; a Parquet file always "
+                    "names its columns.",
+                    "leave out header: and names:, and map the file's names under columns:",
+                    label,
+                    cfg.table,
+                )
+            ]
         frame = pd.read_parquet(cfg.file)
         names = [str(c).strip() for c in frame.columns]
         frame.columns = names
     else:
         options = _csv_options(cfg)
         header = pd.read_csv(cfg.file, header=None, nrows=1, **options)
-        names = _header_names(header.iloc[0].tolist()) if len(header) else []
+        if not cfg.header:
+            problems = _names_count(cfg, header.iloc[0].tolist() if len(header) else [])
+            if problems:
+                return None, problems
+            names = list(cfg.names)
+        else:
+            names = _header_names(header.iloc[0].tolist()) if len(header) else []
         problems = _repeated(cfg, names) or (check_header(names) if check_header else [])
         if problems:  # before the body: a header typo costs no time on a large file
             # a header that does not fit is often a title line: the lines below it then have
             # more fields, and the parser's error (raised here) says so better
             pd.read_csv(cfg.file, nrows=_SAMPLE_ROWS, **options)
             return None, problems
-        frame = pd.read_csv(cfg.file, **options)
+        frame = pd.read_csv(cfg.file, header="infer" if cfg.header else None, **options)
         frame.columns = (
             names if len(names) == len(frame.columns) else [str(c).strip() for c in frame.columns]
         )
@@ -461,8 +507,11 @@ def empty_formulas(cfg: TableConfig, frame: pd.DataFrame) -> dict[str, np.ndarra
             book.worksheets[cfg.sheet or 0] if not isinstance(cfg.sheet, str) else book[cfg.sheet]
         )
         top = cfg.skip_rows + 1
-        header = next(sheet.iter_rows(min_row=top, max_row=top, values_only=True), ())
-        names = _header_names(list(header))
+        if cfg.header:
+            header = next(sheet.iter_rows(min_row=top, max_row=top, values_only=True), ())
+            names = _header_names(list(header))
+        else:  # no header row: the data starts on the first line read
+            names, top = list(cfg.names or ()), top - 1
         where = {c: names.index(c) for c in wanted if c in names}
         if not where:
             return {}
