@@ -49,6 +49,13 @@ that they cannot fail later:
   when true, id columns are trimmed, invisible characters (zero-width,
   non-breaking space) removed, Unicode NFKC-normalised and upper-cased before
   use; otherwise such differences are reported, never merged silently.
+* ``trailing_minus:`` and ``strip_currency:`` (true/false, default false, in
+  ``defaults:`` or per table): read ``2.770,00-`` as −2770 (SAP), and drop a
+  currency sign (€ $ £) or three-letter code (EUR) written beside a number.
+* ``header: false`` (default true) with ``names: [..]`` for a file without a header
+  row: ``names:`` must be a list of distinct, non-empty names; ``header: false``
+  without ``names:``, or ``names:`` without ``header: false``, is refused (their
+  count is checked against the file's columns by the reader).
 * A table given twice under two names (``invoices:`` and ``payments:``) is refused.
 * One column of the file may feed only one model column: ``amount`` and ``cost``
   from one column would make every margin 0, ``account_id`` and ``product_id``
