@@ -393,18 +393,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _from_working_directory(args: argparse.Namespace) -> None:
-    """Relative paths given on the command line are taken from the working directory,
-    as in any command-line tool (the notebooks run elsewhere, so they get absolute ones).
+    """A relative ``--out`` is taken from the working directory, as in any command-line tool.
 
-    An output folder (``--out``) given as a relative path is made absolute. A dataset or
-    config that exists relative to the working directory is made absolute; one that does
-    not is left for the loader, which also looks in the kit's folder (``kam check
-    data/samples/klebwerk`` from anywhere) and names the path if it is nowhere.
+    Inputs (a dataset, a config) are read in this process, where relative paths already
+    mean the working directory (the loader also looks in the kit's folder, and messages
+    keep the user's spelling); ``kam report`` hands the notebooks absolute paths itself.
     """
-    for name in ("dataset", "data", "config", "course"):
-        value = getattr(args, name, None)
-        if value and value != "sample" and Path(value).expanduser().exists():
-            setattr(args, name, str(Path(value).expanduser().absolute()))
     out = getattr(args, "out", None)
     if out:
         args.out = str(Path(out).expanduser().absolute())
