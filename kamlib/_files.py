@@ -248,23 +248,33 @@ def folder_written_whole(
         yield tmp
         write_marker(tmp, written_by=written_by)
         check_replaceable(target, written_by=written_by, replace=replace)  # changed meanwhile?
-        _swap_into_place(tmp, target, written_by=written_by)
+        swap_into_place(tmp, target, written_by=written_by)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 
-def _swap_into_place(new: Path, target: Path, *, written_by: str) -> None:
-    """Rename ``new`` to ``target``; an earlier kit folder there is moved aside, then deleted."""
+def swap_into_place(
+    new: Path, target: Path, *, written_by: str, aside_prefix: str = ".kam-replaced-"
+) -> None:
+    """Rename the complete folder ``new`` to ``target``, replacing an earlier kit folder.
+
+    The earlier folder is first moved aside to a free hidden name beside ``target``
+    (``aside_prefix``) and marked as this process's, then deleted; if this process is
+    killed in between, a later run of the same command removes it (a ``.incomplete-``
+    prefix makes :func:`remove_stale` find it). The caller has checked that ``target``
+    may be replaced.
+    """
     try:
         os.replace(new, target)  # new or empty target: one step
         return
     except OSError as exc:
         if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
             raise
-    old = Path(tempfile.mkdtemp(prefix=".kam-replaced-", dir=target.parent))
-    old.rmdir()
+    old = Path(tempfile.mkdtemp(prefix=aside_prefix, dir=target.parent))
+    old.rmdir()  # a free hidden name
     os.replace(target, old)
+    write_marker(old, written_by=written_by, running=True)  # now this process's
     try:
         os.replace(new, target)
     except BaseException:

@@ -61,8 +61,8 @@ from kamlib._child import die_with_parent
 from kamlib._files import (
     check_out_folder,
     new_run_id,
-    remove_kit_folder,
     remove_stale,
+    swap_into_place,
     write_marker,
     written_by_kit,
 )
@@ -996,33 +996,14 @@ def write_dossiers(
             encoding="utf-8",
         )
         write_marker(tmp, written_by=_WRITTEN_BY, run_id=run_id)  # complete: no pid
-        _move_into_place(tmp, final)
+        swap_into_place(
+            tmp, final, written_by=_WRITTEN_BY, aside_prefix=f".incomplete-replaced-{final.name}-"
+        )
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     files = (*(final / n for n in pages), final / index_name)
     return DossierBatch(final, files, time.perf_counter() - t0, len(ids))
-
-
-def _move_into_place(new: Path, target: Path) -> None:
-    """Rename the complete folder ``new`` to ``target``, replacing an earlier batch there.
-
-    The earlier batch is first moved aside into a hidden folder marked as this process's
-    (a later batch removes it if this one is killed before it deletes it).
-    """
-    if not target.exists():
-        os.replace(new, target)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".incomplete-replaced-{target.name}-", dir=new.parent))
-    old.rmdir()  # a free hidden name
-    os.replace(target, old)
-    write_marker(old, written_by=_WRITTEN_BY, running=True)  # now this process's
-    try:
-        os.replace(new, target)
-    except BaseException:
-        os.replace(old, target)  # put the earlier batch back
-        raise
-    remove_kit_folder(old, written_by=_WRITTEN_BY)
 
 
 def _index_row(dossier: Dossier, file_name: str, customer_facing: bool) -> dict:
