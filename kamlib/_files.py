@@ -218,29 +218,28 @@ def check_replaceable(target: Path, *, written_by: str, replace: bool) -> None:
         )
 
 
+def check_target(target: Path, *, written_by: str, replace: bool) -> None:
+    """Refuse, before any work, an output folder ``written_by`` may not write: a file, a
+    folder that cannot be made or written (:func:`check_out_folder`), or one it may not
+    replace (:func:`check_replaceable`)."""
+    check_out_folder(target)
+    check_replaceable(target, written_by=written_by, replace=replace)
+
+
 @contextmanager
-def folder_written_whole(
-    target: Path,
-    *,
-    prefix: str = ".kam-",
-    written_by: str | None = None,
-    replace: bool = True,
-) -> Iterator[Path]:
+def folder_written_whole(target: Path, *, written_by: str, replace: bool = True) -> Iterator[Path]:
     """Yield a temporary folder beside ``target``; on success it replaces ``target``.
 
     ``target`` must be new, empty, or a folder holding the kit's marker of the same
-    command (``written_by``, by default taken from ``prefix``: ``.kam-sample-`` is
-    ``kam sample``); anything else (a real dataset, a file, a link) raises ValueError
-    before anything is written, and a kit-written folder is replaced only with
-    ``replace``. The copy gets the marker. If the block raises, the temporary folder is
-    removed and ``target`` is left as it was, so a reader never sees a half-written
-    dataset.
+    command (``written_by``, e.g. ``kam sample``); anything else (a real dataset, a
+    file, a link) raises ValueError before anything is written, and a kit-written folder
+    is replaced only with ``replace``. The copy gets the marker. If the block raises, the
+    temporary folder (``.kam-sample-…``) is removed and ``target`` is left as it was, so
+    a reader never sees a half-written dataset.
     """
     target = Path(target)
-    if written_by is None:
-        written_by = "kam " + (prefix.strip(".-").removeprefix("kam-") or "kit")
-    check_out_folder(target)
-    check_replaceable(target, written_by=written_by, replace=replace)
+    check_target(target, written_by=written_by, replace=replace)
+    prefix = "." + written_by.replace(" ", "-") + "-"
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
     tmp.chmod(0o755)

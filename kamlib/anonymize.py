@@ -214,7 +214,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from kamlib._files import check_out_folder, check_replaceable, csv_text, folder_written_whole
+from kamlib._files import check_target, csv_text, folder_written_whole
 from kamlib.dataset import Dataset, load_dataset
 from kamlib.export import neutralise_formulas
 from kamlib.paths import resolve_dataset
@@ -423,6 +423,7 @@ _COMBINING = r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2
 _LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"})
 #: Words the kit's analyses read in kept text: never scrubbed, even where a name has them.
 _KIT_WORDS = ("lost", "not", "account", "won", "back", "cash", "transfer", "direct_debit")
+_WRITTEN_BY = "kam anonymize"
 _MARKER = "# Anonymized copy made with `kam anonymize` (kamlib.anonymize)."
 _YAML = f"""\
 {_MARKER}
@@ -985,13 +986,6 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def _check_target(target: Path) -> None:
-    """Refuse, before any work, an --out the copy may not replace (the same rule as
-    :func:`kamlib._files.folder_written_whole` applies again when writing)."""
-    check_out_folder(target)
-    check_replaceable(target, written_by="kam anonymize", replace=True)
-
-
 def _check_apart(target: Path, folders: Iterable[Path]) -> None:
     out = target.resolve()
     for folder in sorted({f.resolve() for f in folders}):
@@ -1036,13 +1030,13 @@ def write_anonymized(
     """
     _secret_key(secret)
     target = Path(out).expanduser()
-    _check_target(target)
+    check_target(target, written_by=_WRITTEN_BY, replace=True)  # before any work
     where = resolve_dataset(source)
     _check_apart(target, [where if where.is_dir() else where.parent])
     dataset = load_dataset(source)
     _check_apart(target, [f.parent for f in dataset.files.values()])
     copy = anonymize_dataset(dataset, secret=secret)
-    with folder_written_whole(target, prefix=".kam-anonymize-") as tmp:
+    with folder_written_whole(target, written_by=_WRITTEN_BY) as tmp:
         listing = []
         for table in MODEL:
             if table not in copy.tables:

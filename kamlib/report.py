@@ -85,6 +85,18 @@ RUNNER_PARAMETERS = {
 }
 #: Parameters declared as text that must hold a date (YYYY-MM-DD) or be empty.
 _DATE_PARAMETERS = ("as_of",)
+#: Papermill's inferred type of a parameter: whether a value fits, and what is expected.
+_TYPES = {
+    "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number (int)"),
+    "float": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number (float)"),
+    "bool": (lambda v: isinstance(v, bool), "true or false (bool)"),
+    "str": (
+        lambda v: isinstance(v, str | int | float) and not isinstance(v, bool),
+        "a text (str)",
+    ),
+    "dict": (lambda v: isinstance(v, dict), "a mapping (dict), e.g. '{x: 0.5, y: 1.0}'"),
+    "list": (lambda v: isinstance(v, list), "a list, e.g. '[a, b]'"),
+}
 
 
 @dataclass
@@ -273,24 +285,10 @@ def _type_problem(name: str, value, info: dict) -> str:
             return ""
         except ValueError:
             return "a date YYYY-MM-DD (or empty for the last transaction date)"
-    fits = {
-        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-        "bool": lambda v: isinstance(v, bool),
-        "str": lambda v: isinstance(v, str | int | float) and not isinstance(v, bool),
-        "dict": lambda v: isinstance(v, dict),
-        "list": lambda v: isinstance(v, list),
-    }.get(kind)
-    if fits is None or fits(value):
+    if kind not in _TYPES:
         return ""
-    return {
-        "int": "a whole number (int)",
-        "float": "a number (float)",
-        "bool": "true or false (bool)",
-        "str": "a text (str)",
-        "dict": "a mapping (dict), e.g. '{x: 0.5, y: 1.0}'",
-        "list": "a list, e.g. '[a, b]'",
-    }[kind]
+    fits, expected = _TYPES[kind]
+    return "" if fits(value) else expected
 
 
 def _check_types(given_by: dict[Path, dict], declared_by: dict[Path, dict]) -> None:

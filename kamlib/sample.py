@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kamlib._files import check_out_folder, check_replaceable, csv_text, folder_written_whole
+from kamlib._files import check_target, csv_text, folder_written_whole
 
 __all__ = ["DEFAULT_SAMPLE", "SampleCompany", "generate_sample", "write_sample"]
 
@@ -932,12 +932,9 @@ def write_sample(
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
     target = Path(out)
-    check_out_folder(target)
-    check_replaceable(target, written_by=_WRITTEN_BY, replace=replace)
+    check_target(target, written_by=_WRITTEN_BY, replace=replace)  # before generating
     company = generate_sample(accounts=accounts, years=years, seed=seed, end=end)
-    with folder_written_whole(
-        target, prefix=".kam-sample-", written_by=_WRITTEN_BY, replace=replace
-    ) as tmp:
+    with folder_written_whole(target, written_by=_WRITTEN_BY, replace=replace) as tmp:
         listing = []
         for table, frame in company.tables.items():
             file = f"{table}.{fmt}"
